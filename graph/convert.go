@@ -1,0 +1,58 @@
+package graph
+
+import (
+	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/news"
+)
+
+// This file translates generated input and enum types to the domain's.
+
+func articleFilter(f *model.ArticleFilter) *news.ArticleFilter {
+	if f == nil {
+		return nil
+	}
+	out := &news.ArticleFilter{
+		Section:         f.Section,
+		Tags:            f.Tags,
+		Author:          f.Author,
+		PublishedAfter:  f.PublishedAfter,
+		PublishedBefore: f.PublishedBefore,
+	}
+	if f.Status != nil {
+		st := news.Status(*f.Status)
+		out.Status = &st
+	}
+	return out
+}
+
+func articleOrder(o *model.ArticleOrder) *news.Order {
+	if o == nil {
+		return nil
+	}
+	field := news.OrderPublishedAt
+	if o.Field == model.ArticleOrderFieldUpdatedAt {
+		field = news.OrderUpdatedAt
+	}
+	return &news.Order{Field: field, Desc: o.Direction == model.OrderDirectionDesc}
+}
+
+func renderBody(a *news.Article, format *model.BodyFormat) string {
+	if format == nil {
+		return news.RenderHTML(a.Body)
+	}
+	switch *format {
+	case model.BodyFormatText:
+		return news.RenderText(a.Body)
+	case model.BodyFormatMarkdown:
+		return a.Body
+	default:
+		return news.RenderHTML(a.Body)
+	}
+}
+
+func intOr0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

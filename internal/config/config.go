@@ -1,0 +1,96 @@
+// Package config reads the service's settings from the environment. Every
+// variable has a default, so an empty environment runs the embedded demo.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole of the service's settings.
+type Config struct {
+	// Port is the HTTP port (PORT, default 8080).
+	Port int
+	// Host is the interface to listen on (HOST, default all interfaces).
+	Host string
+	// MongoURI is the MongoDB to use (MONGODB_URI). Empty means the
+	// embedded FerretDB on SQLite under DataDir.
+	MongoURI string
+	// MongoDatabase is the database name (MONGODB_DATABASE, default newsgraph).
+	MongoDatabase string
+	// DataDir holds the embedded database's files (DATA_DIR, default ./data).
+	DataDir string
+	// RedisURL is the shared cache (REDIS_URL); empty means in-process only.
+	RedisURL string
+	// PublicBaseURL is the newsroom website canonical URLs point at
+	// (PUBLIC_BASE_URL, default http://localhost:8080).
+	PublicBaseURL string
+	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
+	LogLevel slog.Level
+	// DemoContent loads the demo corpus into an empty database
+	// (DEMO_CONTENT; default true on the embedded database, false otherwise).
+	DemoContent bool
+	// DBTimeout bounds each database call (DB_TIMEOUT, default 5s).
+	DBTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests get to finish
+	// (SHUTDOWN_TIMEOUT, default 15s).
+	ShutdownTimeout time.Duration
+}
+
+// Embedded reports whether the service runs its own database.
+func (c Config) Embedded() bool { return c.MongoURI == "" }
+
+// Addr is the listen address.
+func (c Config) Addr() string { return c.Host + ":" + strconv.Itoa(c.Port) }
+
+// FromEnv reads the configuration through getenv (os.Getenv in production,
+// a map in tests).
+func FromEnv(getenv func(string) string) (Config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Host:          env("HOST", ""),
+		MongoURI:      env("MONGODB_URI", ""),
+		MongoDatabase: env("MONGODB_DATABASE", "newsgraph"),
+		DataDir:       env("DATA_DIR", "./data"),
+		RedisURL:      env("REDIS_URL", ""),
+		PublicBaseURL: strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
+	}
+	var err error
+	if c.Port, err = strconv.Atoi(env("PORT", "8080")); err != nil || c.Port < 0 || c.Port > 65535 {
+		return Config{}, fmt.Errorf("PORT: %q is not a port number", getenv("PORT"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		return Config{}, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", getenv("LOG_LEVEL"))
+	}
+	if c.DemoContent, err = strconv.ParseBool(env("DEMO_CONTENT", strconv.FormatBool(c.Embedded()))); err != nil {
+		return Config{}, fmt.Errorf("DEMO_CONTENT: %q is not true or false", getenv("DEMO_CONTENT"))
+	}
+	if c.DBTimeout, err = time.ParseDuration(env("DB_TIMEOUT", "5s")); err != nil || c.DBTimeout <= 0 {
+		return Config{}, fmt.Errorf("DB_TIMEOUT: %q is not a positive duration like 5s", getenv("DB_TIMEOUT"))
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(env("SHUTDOWN_TIMEOUT", "15s")); err != nil || c.ShutdownTimeout <= 0 {
+		return Config{}, fmt.Errorf("SHUTDOWN_TIMEOUT: %q is not a positive duration like 15s", getenv("SHUTDOWN_TIMEOUT"))
+	}
+	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Config{}, fmt.Errorf("PUBLIC_BASE_URL: %q is not an http(s) URL", c.PublicBaseURL)
+	}
+	return c, nil
+}
+
+// Redacted is the MongoDB URI with any password removed, for logs.
+func Redacted(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "(unparseable URI)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsRunTheEmbeddedDemo(t *testing.T) {
+	c, err := FromEnv(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8080 || !c.Embedded() || !c.DemoContent || c.DataDir != "./data" ||
+		c.MongoDatabase != "newsgraph" || c.RedisURL != "" || c.LogLevel != slog.LevelInfo ||
+		c.PublicBaseURL != "http://localhost:8080" || c.DBTimeout != 5*time.Second {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestExternalMongoDoesNotLoadDemoUnlessAsked(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"MONGODB_URI": "mongodb://db:27017"}))
+	if err != nil || c.DemoContent || c.Embedded() {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+	c, err = FromEnv(envOf(map[string]string{"MONGODB_URI": "mongodb://db:27017", "DEMO_CONTENT": "true"}))
+	if err != nil || !c.DemoContent {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	for k, v := range map[string]string{
+		"PORT": "eighty", "LOG_LEVEL": "loud", "DEMO_CONTENT": "maybe",
+		"DB_TIMEOUT": "-1s", "PUBLIC_BASE_URL": "ftp://x", "SHUTDOWN_TIMEOUT": "soon",
+	} {
+		_, err := FromEnv(envOf(map[string]string{k: v}))
+		if err == nil || err.Error()[:len(k)] != k {
+			t.Errorf("%s=%s: got %v, want an error naming %s", k, v, err, k)
+		}
+	}
+}
+
+func TestRedactedHidesPassword(t *testing.T) {
+	if got := Redacted("mongodb://user:secret@db:27017/x"); got != "mongodb://user:xxxxx@db:27017/x" {
+		t.Fatal(got)
+	}
+}

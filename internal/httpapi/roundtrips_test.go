@@ -1,0 +1,53 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/testenv"
+)
+
+// A page of articles with bylines, sections and tags costs three database
+// round trips whatever its size: the page, one batch of authors, one batch of
+// sections and tags. Counted with the driver's command monitor.
+func TestArticlePageCostsAtMostThreeRoundTrips(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{})
+	sections := []string{"politics", "business", "climate"}
+	for _, s := range sections {
+		svc.AddSection(t, s, s)
+	}
+	for i := 0; i < 8; i++ {
+		svc.AddTag(t, fmt.Sprintf("tag-%d", i), fmt.Sprintf("Tag %d", i))
+	}
+	var authors []*news.Author
+	for i := 0; i < 6; i++ {
+		authors = append(authors, svc.AddAuthor(t, fmt.Sprintf("author-%d", i), fmt.Sprintf("Author %d", i)))
+	}
+	var articles []*news.Article
+	for i := 0; i < 60; i++ {
+		a := testenv.NewArticle(fmt.Sprintf("story-%02d", i), time.Now().Add(-time.Duration(i)*time.Minute))
+		a.Section = sections[i%3]
+		a.Tags = []string{fmt.Sprintf("tag-%d", i%8), fmt.Sprintf("tag-%d", (i+3)%8)}
+		a.AuthorIDs = []string{authors[i%6].ID, authors[(i+1)%6].ID}
+		articles = append(articles, a)
+	}
+	svc.AddArticles(t, articles...)
+
+	query := `query($first: Int) { articles(first: $first) { edges { node {
+	  headline authors { name slug } section { name } tags { name } } } } }`
+	for _, first := range []int{20, 50} {
+		before := svc.Store.RoundTrips()
+		var data struct{ Articles pageJSON }
+		svc.Query(t, query, map[string]any{"first": first}).Decode(t, &data)
+		trips := svc.Store.RoundTrips() - before
+		if len(data.Articles.Edges) != first {
+			t.Fatalf("got %d articles", len(data.Articles.Edges))
+		}
+		t.Logf("first=%d: %d round trips", first, trips)
+		if trips > 3 {
+			t.Errorf("a page of %d articles with authors, section and tags cost %d round trips, want at most 3", first, trips)
+		}
+	}
+}

@@ -1,0 +1,19 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/loaders"
+)
+
+// addRoutes lists every route the service serves.
+func addRoutes(mux *http.ServeMux, d Deps) {
+	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News})
+	mux.Handle("/graphql", loaders.Middleware(d.News.Store(), gql))
+	mux.Handle("GET /{$}", playground.Handler("newsgraph", "/graphql"))
+	mux.HandleFunc("GET /healthz", handleHealthz)
+	mux.Handle("GET /readyz", handleReadyz(d.Ready))
+}

@@ -1,0 +1,72 @@
+// Package httpapi is the service's HTTP surface: every route in one place,
+// the middleware every request passes through, health and readiness.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/telemetry"
+)
+
+// Pinger is a dependency readiness checks.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are what the HTTP surface is built from.
+type Deps struct {
+	Logger *slog.Logger
+	News   *news.Service
+	// Ready names each dependency /readyz pings (e.g. "mongodb").
+	Ready map[string]Pinger
+}
+
+// NewServer returns the service's whole HTTP handler.
+func NewServer(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	addRoutes(mux, d)
+	var h http.Handler = mux
+	h = telemetry.RequestIDMiddleware(h)
+	return h
+}
+
+// handleHealthz says the process is up; it checks nothing else.
+func handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz pings every dependency under a one-second timeout and says
+// which are down; 503 when any is.
+func handleReadyz(deps map[string]Pinger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		checks := map[string]string{}
+		status := http.StatusOK
+		for name, p := range deps {
+			if err := p.Ping(ctx); err != nil {
+				checks[name] = "down"
+				status = http.StatusServiceUnavailable
+				continue
+			}
+			checks[name] = "ok"
+		}
+		body := map[string]any{"status": "ready", "checks": checks}
+		if status != http.StatusOK {
+			body["status"] = "not ready"
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/newsgraph/newsgraph/internal/news"
+)
+
+// AuthorByID implements news.Store.
+func (s *Store) AuthorByID(ctx context.Context, id string) (*news.Author, error) {
+	return findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "_id", Value: id}})
+}
+
+// AuthorBySlug implements news.Store.
+func (s *Store) AuthorBySlug(ctx context.Context, slug string) (*news.Author, error) {
+	return findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "slug", Value: slug}})
+}
+
+// AuthorsByIDs implements news.Store: one $in for a whole batch of bylines.
+func (s *Store) AuthorsByIDs(ctx context.Context, ids []string) (map[string]*news.Author, error) {
+	return byIDs(ctx, s, s.authors, ids, func(a *news.Author) string { return a.ID })
+}
+
+// Authors implements news.Store: by name, then _id, keyset-paged.
+func (s *Store) Authors(ctx context.Context, q news.AuthorQuery) ([]*news.Author, error) {
+	filter := bson.D{}
+	if c := q.After; c != nil {
+		filter = bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "name", Value: bson.D{{Key: "$gt", Value: c.Text}}}},
+			bson.D{{Key: "name", Value: c.Text}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
+		}}}
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}).
+		SetLimit(singleBatch(q.Limit))
+	return findAll[news.Author](ctx, s, s.authors, filter, opts)
+}
+
+// InsertAuthors adds new authors in one round trip.
+func (s *Store) InsertAuthors(ctx context.Context, authors []*news.Author) error {
+	return insertMany(ctx, s, s.authors, authors)
+}
+
+func insertMany[T any](ctx context.Context, s *Store, coll *mongo.Collection, docs []*T) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 4*s.timeout)
+	defer cancel()
+	_, err := coll.InsertMany(ctx, docs)
+	return err
+}

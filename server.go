@@ -1,0 +1,136 @@
+// Command newsgraph serves the newsroom's GraphQL API. This file is the
+// composition root: configuration, wiring, the HTTP server and its graceful
+// shutdown; nothing else.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/newsgraph/newsgraph/internal/config"
+	"github.com/newsgraph/newsgraph/internal/demo"
+	"github.com/newsgraph/newsgraph/internal/devdb"
+	"github.com/newsgraph/newsgraph/internal/httpapi"
+	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/store"
+)
+
+//go:generate go tool gqlgen generate
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "newsgraph:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the service and blocks until ctx is cancelled, then drains
+// in-flight requests. Tests call it as main does. Its log says where it
+// listens ("listening", addr=...).
+func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	uri := cfg.MongoURI
+	if cfg.Embedded() {
+		// FerretDB logs every connection at info and dumps every error reply
+		// (even expected ones, such as listing a new collection's indexes) at
+		// warn; only its own errors are worth an operator's attention.
+		dbLog := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: slog.LevelError})).
+			With("component", "ferretdb")
+		db, err := devdb.Start(cfg.DataDir, dbLog)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		uri = db.URI()
+		log.Info("database: embedded FerretDB on SQLite", "data_dir", cfg.DataDir, "database", cfg.MongoDatabase)
+	} else {
+		log.Info("database: MongoDB", "uri", config.Redacted(uri), "database", cfg.MongoDatabase)
+	}
+
+	st, err := store.Open(uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = st.Close(ctx)
+	}()
+	if err := st.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if cfg.DemoContent {
+		loaded, err := demo.LoadIfEmpty(ctx, st, time.Now())
+		if err != nil {
+			return err
+		}
+		log.Info("demo content", "loaded_now", loaded)
+	}
+	if cfg.RedisURL == "" {
+		log.Info("cache: in-process only (REDIS_URL is not set)")
+	} else {
+		log.Warn("cache: REDIS_URL is set but the shared cache is not built yet; in-process only")
+	}
+
+	handler := httpapi.NewServer(httpapi.Deps{
+		Logger: log,
+		News:   news.NewService(st, cfg.PublicBaseURL),
+		Ready:  map[string]httpapi.Pinger{"mongodb": st},
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "playground", playgroundURL(ln.Addr()))
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "drain_timeout", cfg.ShutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// playgroundURL is where a person on this machine opens the playground.
+func playgroundURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is the service's stdout, read while it is written.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listening = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+
+// start runs the service as main does and waits until /healthz answers.
+func start(t *testing.T, env map[string]string) (base string, stop func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, out) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			base = "http://" + m[1]
+			if res, err := http.Get(base + "/healthz"); err == nil {
+				res.Body.Close()
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned early: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("service did not start:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return base, func() string {
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		return out.String()
+	}
+}
+
+func countArticles(t *testing.T, base string) int {
+	t.Helper()
+	body := strings.NewReader(`{"query":"{ articles(first: 100) { edges { node { slug } } } }"}`)
+	res, err := http.Post(base+"/graphql", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Data struct {
+			Articles struct{ Edges []any }
+		}
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Data.Articles.Edges)
+}
+
+// The zero-setup default: no MongoDB, no Redis, demo content loaded, data
+// kept across a restart, a clean shutdown on cancel.
+func TestRunEmbeddedDefaultServesDemoAndKeepsDataAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PORT": "0", "HOST": "127.0.0.1", "DATA_DIR": dir}
+
+	base, stop := start(t, env)
+	n := countArticles(t, base)
+	if n < 40 {
+		t.Fatalf("readers see %d demo articles, want at least 40", n)
+	}
+	res, err := http.Get(base + "/")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("playground: %v %v", res, err)
+	}
+	res.Body.Close()
+	logs := stop()
+	for _, want := range []string{"embedded FerretDB", `"loaded_now":true`, "in-process only", "shutting down"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("start-up log lacks %q:\n%s", want, logs)
+		}
+	}
+
+	base, stop = start(t, env)
+	if got := countArticles(t, base); got != n {
+		t.Fatalf("after restart readers see %d articles, want %d", got, n)
+	}
+	if logs := stop(); !strings.Contains(logs, `"loaded_now":false`) {
+		t.Errorf("demo content was loaded again on restart:\n%s", logs)
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	err := run(context.Background(), nil, func(k string) string {
+		return map[string]string{"PORT": "eighty"}[k]
+	}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "PORT") {
+		t.Fatalf("got %v", err)
+	}
+}
