@@ -33,6 +33,10 @@ var (
 // Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	if redisProc != nil {
+		_ = redisProc.Process.Kill()
+		_ = redisProc.Wait()
+	}
 	if server != nil {
 		server.Close()
 		_ = os.RemoveAll(dataDir)
