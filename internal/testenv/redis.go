@@ -63,7 +63,9 @@ func StartRedisServer() (int, *exec.Cmd, error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	return port, nil, RestartRedisServer(port, new(*exec.Cmd))
+	var cmd *exec.Cmd
+	err = RestartRedisServer(port, &cmd)
+	return port, cmd, err
 }
 
 // RestartRedisServer starts redis-server on port and stores the process in
