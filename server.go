@@ -16,6 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
@@ -75,23 +80,48 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "newsgraph_db_round_trips_total",
+			Help: "Commands sent to MongoDB.",
+		}, func() float64 { return float64(st.RoundTrips()) }))
+
+	var rdb redis.UniversalClient
+	if cfg.RedisURL == "" {
+		log.Info("cache: in-process only (REDIS_URL is not set)")
+	} else {
+		opts, err := cache.RedisOptions(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb = redis.NewUniversalClient(opts)
+		defer rdb.Close()
+		log.Info("cache: in-process tier in front of Redis", "redis", config.Redacted(cfg.RedisURL), "prefix", cfg.RedisPrefix)
+	}
+	c := cache.New(cache.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Registerer: reg})
+	c.Start(ctx)
+	go c.Trending().Run(ctx)
+
 	if cfg.DemoContent {
 		loaded, err := demo.LoadIfEmpty(ctx, st, time.Now())
 		if err != nil {
 			return err
 		}
+		if loaded {
+			// A bulk load bypasses the write paths: nothing cached may survive it.
+			c.PurgeAll(ctx)
+		}
 		log.Info("demo content", "loaded_now", loaded)
-	}
-	if cfg.RedisURL == "" {
-		log.Info("cache: in-process only (REDIS_URL is not set)")
-	} else {
-		log.Warn("cache: REDIS_URL is set but the shared cache is not built yet; in-process only")
 	}
 
 	handler := httpapi.NewServer(httpapi.Deps{
-		Logger: log,
-		News:   news.NewService(st, cfg.PublicBaseURL),
-		Ready:  map[string]httpapi.Pinger{"mongodb": st},
+		Logger:   log,
+		News:     news.NewService(c.Wrap(st), cfg.PublicBaseURL, news.WithTrending(c.Trending())),
+		Cache:    c,
+		Metrics:  reg,
+		Ready:    map[string]httpapi.Pinger{"mongodb": st},
+		Optional: map[string]httpapi.Pinger{"redis": c},
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -56,3 +56,10 @@ func intOr0(p *int) int {
 	}
 	return *p
 }
+
+func trendWindow(w *model.TrendWindow) news.TrendWindow {
+	if w == nil {
+		return news.WindowDay
+	}
+	return news.TrendWindow(*w)
+}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
 
@@ -36,6 +38,13 @@ func NewHandler(o Options) *handler.Server {
 		apq = lru.New[string](1000)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		// Only a query's answer may be kept by the response cache.
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
+			cache.MarkCacheable(ctx)
+		}
+		return next(ctx)
+	})
 	srv.AroundFields(markInternal)
 	srv.SetErrorPresenter(errorPresenter(o.Logger))
 	srv.SetRecoverFunc(recoverFunc)

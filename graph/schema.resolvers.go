@@ -113,6 +113,11 @@ func (r *queryResolver) Tag(ctx context.Context, slug string) (*news.Tag, error)
 	return r.News.Tag(ctx, slug)
 }
 
+// MostRead is the resolver for the mostRead field.
+func (r *queryResolver) MostRead(ctx context.Context, section *string, window *model.TrendWindow, first *int) ([]*news.Article, error) {
+	return r.News.MostRead(ctx, section, trendWindow(window), first)
+}
+
 // ID is the resolver for the id field.
 func (r *sectionResolver) ID(ctx context.Context, obj *news.Section) (string, error) {
 	return news.GlobalID(news.NodeSection, obj.Slug), nil

@@ -269,3 +269,64 @@ func (e OrderDirection) MarshalJSON() ([]byte, error) {
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
 }
+
+// How far back `mostRead` looks.
+type TrendWindow string
+
+const (
+	// This hour and the last.
+	TrendWindowHour TrendWindow = "HOUR"
+	// The last 24 hours.
+	TrendWindowDay TrendWindow = "DAY"
+	// The last 7 days.
+	TrendWindowWeek TrendWindow = "WEEK"
+)
+
+var AllTrendWindow = []TrendWindow{
+	TrendWindowHour,
+	TrendWindowDay,
+	TrendWindowWeek,
+}
+
+func (e TrendWindow) IsValid() bool {
+	switch e {
+	case TrendWindowHour, TrendWindowDay, TrendWindowWeek:
+		return true
+	}
+	return false
+}
+
+func (e TrendWindow) String() string {
+	return string(e)
+}
+
+func (e *TrendWindow) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TrendWindow(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TrendWindow", str)
+	}
+	return nil
+}
+
+func (e TrendWindow) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TrendWindow) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TrendWindow) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}

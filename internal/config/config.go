@@ -26,6 +26,9 @@ type Config struct {
 	DataDir string
 	// RedisURL is the shared cache (REDIS_URL); empty means in-process only.
 	RedisURL string
+	// RedisPrefix starts every key and channel newsgraph uses in Redis
+	// (REDIS_PREFIX, default "newsgraph:").
+	RedisPrefix string
 	// PublicBaseURL is the newsroom website canonical URLs point at
 	// (PUBLIC_BASE_URL, default http://localhost:8080).
 	PublicBaseURL string
@@ -62,6 +65,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MongoDatabase: env("MONGODB_DATABASE", "newsgraph"),
 		DataDir:       env("DATA_DIR", "./data"),
 		RedisURL:      env("REDIS_URL", ""),
+		RedisPrefix:   env("REDIS_PREFIX", "newsgraph:"),
 		PublicBaseURL: strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
 	}
 	var err error

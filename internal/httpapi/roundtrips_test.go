@@ -11,7 +11,8 @@ import (
 
 // A page of articles with bylines, sections and tags costs three database
 // round trips whatever its size: the page, one batch of authors, one batch of
-// sections and tags. Counted with the driver's command monitor.
+// sections and tags. Counted with the driver's command monitor. (Once the
+// cache holds the bylines and terms, the second page costs one.)
 func TestArticlePageCostsAtMostThreeRoundTrips(t *testing.T) {
 	svc := testenv.NewService(t, testenv.ServiceOptions{})
 	sections := []string{"politics", "business", "climate"}
@@ -34,6 +35,11 @@ func TestArticlePageCostsAtMostThreeRoundTrips(t *testing.T) {
 		articles = append(articles, a)
 	}
 	svc.AddArticles(t, articles...)
+
+	// The first list a service serves also learns when the next scheduled
+	// story is due (one find, then remembered); do that first so the count
+	// below is the page's own. It touches no bylines, sections or tags.
+	svc.Query(t, `{ articles(first: 1) { edges { node { slug } } } }`, nil)
 
 	query := `query($first: Int) { articles(first: $first) { edges { node {
 	  headline authors { name slug } section { name } tags { name } } } } }`

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/loaders"
@@ -11,9 +12,10 @@ import (
 
 // addRoutes lists every route the service serves.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News})
-	mux.Handle("/graphql", loaders.Middleware(d.News.Store(), gql))
+	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, APQCache: d.Cache.PersistedQueries()})
+	mux.Handle("/graphql", d.Cache.Responses().Middleware(loaders.Middleware(d.News.Store(), gql)))
 	mux.Handle("GET /{$}", playground.Handler("newsgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", handleHealthz)
-	mux.Handle("GET /readyz", handleReadyz(d.Ready))
+	mux.Handle("GET /readyz", handleReadyz(d))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))
 }

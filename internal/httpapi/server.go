@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
@@ -22,8 +25,15 @@ type Pinger interface {
 type Deps struct {
 	Logger *slog.Logger
 	News   *news.Service
-	// Ready names each dependency /readyz pings (e.g. "mongodb").
-	Ready map[string]Pinger
+	// Cache serves anonymous reads whole and keeps persisted queries.
+	Cache *cache.Cache
+	// Metrics is what /metrics exposes.
+	Metrics *prometheus.Registry
+	// Ready names each dependency /readyz pings (e.g. "mongodb"); Optional
+	// ones (Redis) are reported but do not make the service unready, since
+	// it serves without them.
+	Ready    map[string]Pinger
+	Optional map[string]Pinger
 }
 
 // NewServer returns the service's whole HTTP handler.
@@ -42,19 +52,25 @@ func handleHealthz(w http.ResponseWriter, r *http.Request) {
 
 // handleReadyz pings every dependency under a one-second timeout and says
 // which are down; 503 when any is.
-func handleReadyz(deps map[string]Pinger) http.Handler {
+func handleReadyz(deps Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 		defer cancel()
 		checks := map[string]string{}
 		status := http.StatusOK
-		for name, p := range deps {
+		for name, p := range deps.Ready {
 			if err := p.Ping(ctx); err != nil {
 				checks[name] = "down"
 				status = http.StatusServiceUnavailable
 				continue
 			}
 			checks[name] = "ok"
+		}
+		for name, p := range deps.Optional {
+			checks[name] = "ok"
+			if err := p.Ping(ctx); err != nil {
+				checks[name] = "down (degraded: serving without it)"
+			}
 		}
 		body := map[string]any{"status": "ready", "checks": checks}
 		if status != http.StatusOK {

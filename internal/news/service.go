@@ -13,6 +13,7 @@ import (
 type Store interface {
 	ArticleByID(ctx context.Context, id string) (*Article, error)
 	ArticleBySlug(ctx context.Context, slug string) (*Article, error)
+	ArticlesByIDs(ctx context.Context, ids []string) (map[string]*Article, error)
 	Articles(ctx context.Context, q ArticleQuery) ([]*Article, error)
 	AuthorByID(ctx context.Context, id string) (*Author, error)
 	AuthorBySlug(ctx context.Context, slug string) (*Author, error)
@@ -28,15 +29,26 @@ const MaxFilterTags = 10
 // Service applies the newsroom's rules for reading: who sees what, how lists
 // are validated, ordered and paged. Resolvers call it and nothing else.
 type Service struct {
-	store   Store
-	baseURL string
-	now     func() time.Time
+	store    Store
+	baseURL  string
+	now      func() time.Time
+	trending Trending
 }
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithTrending counts readers' views and answers MostRead from t.
+func WithTrending(t Trending) Option { return func(s *Service) { s.trending = t } }
 
 // NewService builds the read side over a store. baseURL is the public site
 // address canonical URLs are built on.
-func NewService(store Store, baseURL string) *Service {
-	return &Service{store: store, baseURL: strings.TrimRight(baseURL, "/"), now: time.Now}
+func NewService(store Store, baseURL string, opts ...Option) *Service {
+	s := &Service{store: store, baseURL: strings.TrimRight(baseURL, "/"), now: time.Now, trending: noTrending{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Store returns the store the service reads from (dataloaders batch on it).
@@ -65,6 +77,9 @@ func (s *Service) Article(ctx context.Context, id, slug *string) (*Article, erro
 	a, err := findByIDOrSlug(ctx, NodeArticle, id, slug, s.store.ArticleByID, s.store.ArticleBySlug)
 	if a == nil || err != nil || !s.visible(ctx, a) {
 		return nil, err
+	}
+	if !ViewerFrom(ctx).SeesUnpublished() && a.LiveAt(s.now()) {
+		s.trending.Viewed(ctx, a)
 	}
 	return a, nil
 }

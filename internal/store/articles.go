@@ -95,3 +95,37 @@ func (s *Store) CountArticles(ctx context.Context) (int64, error) {
 	defer cancel()
 	return s.articles.CountDocuments(ctx, bson.D{})
 }
+
+// ArticlesByIDs implements news.Store: one $in for a batch.
+func (s *Store) ArticlesByIDs(ctx context.Context, ids []string) (map[string]*news.Article, error) {
+	return byIDs(ctx, s, s.articles, ids, func(a *news.Article) string { return a.ID })
+}
+
+// NextScheduledAt is when the earliest scheduled story goes live, nil when
+// none is scheduled (the cache keeps no list past that moment).
+func (s *Store) NextScheduledAt(ctx context.Context, now time.Time) (*time.Time, error) {
+	rows, err := findAll[news.Article](ctx, s, s.articles, bson.D{
+		{Key: "status", Value: string(news.StatusPublished)},
+		{Key: "publishedAt", Value: bson.D{{Key: "$gt", Value: now}}},
+	}, options.Find().SetSort(bson.D{{Key: "publishedAt", Value: 1}}).SetLimit(singleBatch(1)).
+		SetProjection(bson.D{{Key: "publishedAt", Value: 1}}))
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return rows[0].PublishedAt, nil
+}
+
+// ReplaceArticle overwrites a stored article whole (fixtures and bulk tools;
+// editors go through the versioned write paths).
+func (s *Store) ReplaceArticle(ctx context.Context, a *news.Article) error {
+	ctx, cancel := s.deadline(ctx)
+	defer cancel()
+	res, err := s.articles.ReplaceOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, a)
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return news.ErrNotFound
+	}
+	return nil
+}

@@ -61,10 +61,23 @@ func NewArticle(slug string, publishedAt time.Time) *news.Article {
 	}
 }
 
-// AddArticles stores articles in one insert.
+// AddArticles stores articles in one insert and tells the cache, as every
+// write path does.
 func (s *Service) AddArticles(t testing.TB, articles ...*news.Article) {
 	t.Helper()
 	if err := s.Store.InsertArticles(s.ctx(t), articles); err != nil {
 		t.Fatal(err)
 	}
+	for _, a := range articles {
+		s.Cache.ArticleChanged(s.ctx(t), nil, a)
+	}
+}
+
+// ReplaceArticle overwrites a stored article and tells the cache.
+func (s *Service) ReplaceArticle(t testing.TB, before, after *news.Article) {
+	t.Helper()
+	if err := s.Store.ReplaceArticle(s.ctx(t), after); err != nil {
+		t.Fatal(err)
+	}
+	s.Cache.ArticleChanged(s.ctx(t), before, after)
 }

@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/news"
@@ -23,6 +27,7 @@ type Service struct {
 	URL   string
 	Store *store.Store
 	News  *news.Service
+	Cache *cache.Cache
 	logs  *lockedWriter
 }
 
@@ -39,12 +44,24 @@ type ServiceOptions struct {
 	Demo bool
 	// BaseURL is PUBLIC_BASE_URL; https://news.example.test when empty.
 	BaseURL string
+	// Redis is the shared cache tier (with Prefix); nil runs in-process only.
+	Redis  redis.UniversalClient
+	Prefix string
+	// Store shares another service's database (a second instance); nil
+	// gives the service a fresh database of its own.
+	Store *store.Store
+	// Cache sets cache TTLs and sizes (Redis, Prefix, Logger and
+	// Registerer are filled in).
+	Cache cache.Options
 }
 
 // NewService starts a service for t, stopped when the test ends.
 func NewService(t testing.TB, o ServiceOptions) *Service {
 	t.Helper()
-	st := Store(t, store.Options{})
+	st := o.Store
+	if st == nil {
+		st = Store(t, store.Options{})
+	}
 	if o.Demo {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -56,15 +73,30 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		o.BaseURL = "https://news.example.test"
 	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
-	svc := news.NewService(st, o.BaseURL)
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	reg := prometheus.NewRegistry()
+	co := o.Cache
+	co.Redis, co.Prefix, co.Logger, co.Registerer = o.Redis, o.Prefix, log, reg
+	c := cache.New(co)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.Start(ctx)
+	go c.Trending().Run(ctx)
+	svc := news.NewService(c.Wrap(st), o.BaseURL, news.WithTrending(c.Trending()))
 	h := httpapi.NewServer(httpapi.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		News:   svc,
-		Ready:  map[string]httpapi.Pinger{"mongodb": st},
+		Logger:   log,
+		News:     svc,
+		Cache:    c,
+		Metrics:  reg,
+		Ready:    map[string]httpapi.Pinger{"mongodb": st},
+		Optional: map[string]httpapi.Pinger{"redis": c},
 	})
 	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &Service{URL: srv.URL, Store: st, News: svc, logs: logs}
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		c.Wait()
+	})
+	return &Service{URL: srv.URL, Store: st, News: svc, Cache: c, logs: logs}
 }
 
 // GraphQLError is one entry of a response's errors.

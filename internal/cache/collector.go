@@ -1,0 +1,62 @@
+package cache
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// collector gathers, while one request executes, what its response was
+// built from (tags), how long it may be kept, and which articles it showed
+// a reader (so a cached replay still counts their views).
+type collector struct {
+	mu    sync.Mutex
+	tags  map[string]struct{}
+	ttl   time.Duration
+	views []View
+	query bool // the operation is a query: its answer may be kept
+}
+
+type collectorKey struct{}
+
+func withCollector(ctx context.Context, ttl time.Duration) (context.Context, *collector) {
+	c := &collector{tags: map[string]struct{}{}, ttl: ttl}
+	return context.WithValue(ctx, collectorKey{}, c), c
+}
+
+func collectorFrom(ctx context.Context) *collector {
+	c, _ := ctx.Value(collectorKey{}).(*collector)
+	return c
+}
+
+// tag records that the response depends on what tags name.
+func tag(ctx context.Context, tags ...string) {
+	if c := collectorFrom(ctx); c != nil {
+		c.mu.Lock()
+		for _, t := range tags {
+			c.tags[t] = struct{}{}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// capTTL shortens how long the response may be kept.
+func capTTL(ctx context.Context, d time.Duration) {
+	if c := collectorFrom(ctx); c != nil {
+		c.mu.Lock()
+		if d < c.ttl {
+			c.ttl = d
+		}
+		c.mu.Unlock()
+	}
+}
+
+// CapTTL lets the read side shorten a response's life (trending lists
+// change by the minute).
+func CapTTL(ctx context.Context, d time.Duration) { capTTL(ctx, d) }
+
+func (c *collector) addView(v View) {
+	c.mu.Lock()
+	c.views = append(c.views, v)
+	c.mu.Unlock()
+}

@@ -1,0 +1,319 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// MaxCachedRequest bounds the request bodies the response cache reads.
+const MaxCachedRequest = 1 << 20
+
+// Responses caches whole GraphQL responses for anonymous readers. The key is
+// the request itself (GET query string or POST body), so two requests that
+// share it are the same operation with the same variables for the same
+// role; a hit is written out without executing GraphQL at all. Each response
+// is tagged with what it was built from and purged by tag on writes.
+type Responses struct {
+	c  *Cache
+	l1 *otter.Cache[string, *cachedResponse]
+
+	mu    sync.Mutex
+	byTag map[string]map[string]struct{}
+}
+
+type cachedResponse struct {
+	Body    []byte    `json:"b"`
+	ETag    string    `json:"e"`
+	Tags    []string  `json:"t"`
+	Views   []View    `json:"v,omitempty"`
+	Expires time.Time `json:"x"`
+}
+
+func newResponses(c *Cache) *Responses {
+	r := &Responses{c: c, byTag: map[string]map[string]struct{}{}}
+	r.l1 = otter.Must(&otter.Options[string, *cachedResponse]{
+		MaximumSize: c.opts.L1Size,
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *cachedResponse]) time.Duration {
+			return time.Until(e.Value.Expires)
+		}),
+		OnDeletion: func(e otter.DeletionEvent[string, *cachedResponse]) { r.unindex(e.Key, e.Value.Tags) },
+	})
+	return r
+}
+
+// MarkCacheable is called by the GraphQL layer for query operations; only
+// their responses are kept (never a mutation's).
+func MarkCacheable(ctx context.Context) {
+	if c := collectorFrom(ctx); c != nil {
+		c.mu.Lock()
+		c.query = true
+		c.mu.Unlock()
+	}
+}
+
+func (c *collector) cacheable() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.query
+}
+
+// Middleware serves anonymous GraphQL reads from the cache and fills it.
+// Authenticated requests pass straight through, marked private.
+func (r *Responses) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodPost {
+			next.ServeHTTP(w, req)
+			return
+		}
+		if req.Header.Get("Authorization") != "" {
+			w.Header().Set("Cache-Control", "private, no-store")
+			next.ServeHTTP(w, req)
+			return
+		}
+		key, body, ok := requestKey(req)
+		if !ok {
+			next.ServeHTTP(w, req)
+			return
+		}
+		if req.Method == http.MethodPost {
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		if hit := r.lookup(req.Context(), key); hit != nil {
+			r.c.trending.replay(hit.Views)
+			r.write(w, req, hit, "HIT")
+			return
+		}
+		r.fill(w, req, key, next)
+	})
+}
+
+// requestKey identifies a request by its bytes: the query string of a GET,
+// the body of a POST.
+func requestKey(req *http.Request) (string, []byte, bool) {
+	h := sha256.New()
+	var body []byte
+	if req.Method == http.MethodGet {
+		h.Write([]byte("GET\n" + req.URL.RawQuery))
+	} else {
+		if ct := req.Header.Get("Content-Type"); ct != "" && !bytes.HasPrefix([]byte(ct), []byte("application/json")) {
+			return "", nil, false
+		}
+		var err error
+		body, err = io.ReadAll(io.LimitReader(req.Body, MaxCachedRequest+1))
+		if err != nil || len(body) > MaxCachedRequest {
+			return "", nil, false
+		}
+		h.Write([]byte("POST\n"))
+		h.Write(body)
+	}
+	h.Write([]byte("\nrole=READER"))
+	return "response:" + hex.EncodeToString(h.Sum(nil)), body, true
+}
+
+func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
+	now := time.Now()
+	if e, ok := r.l1.GetIfPresent(key); ok && now.Before(e.Expires) {
+		r.c.metrics.count("response", TierL1, ResultHit)
+		return e
+	}
+	r.c.metrics.count("response", TierL1, ResultMiss)
+	red := r.c.redis
+	if !red.usable() {
+		return nil
+	}
+	rctx, cancel := red.ctx(ctx)
+	defer cancel()
+	raw, err := red.client.Get(rctx, red.key(key)).Bytes()
+	red.observe(err)
+	var e cachedResponse
+	if err != nil || json.Unmarshal(raw, &e) != nil || !now.Before(e.Expires) {
+		r.c.metrics.count("response", TierRedis, ResultMiss)
+		return nil
+	}
+	r.c.metrics.count("response", TierRedis, ResultHit)
+	r.remember(key, &e)
+	return &e
+}
+
+// capture buffers a response so it can be cached before it is sent.
+type capture struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *capture) Header() http.Header { return c.header }
+func (c *capture) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(p)
+}
+func (c *capture) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+
+func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, next http.Handler) {
+	epoch := r.c.epoch.Load()
+	ctx, col := withCollector(req.Context(), r.c.opts.Responses)
+	cw := &capture{header: w.Header()}
+	next.ServeHTTP(cw, req.WithContext(ctx))
+	if cw.status == 0 {
+		cw.status = http.StatusOK
+	}
+	body := cw.body.Bytes()
+	// Only a query's complete, error-free answer is kept: gqlgen writes
+	// "errors" first when there are any.
+	if cw.status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {
+		w.WriteHeader(cw.status)
+		_, _ = w.Write(body)
+		return
+	}
+	r.c.metrics.count("response", TierDB, ResultMiss)
+	col.mu.Lock()
+	e := &cachedResponse{Body: bytes.Clone(body), ETag: etag(body), Views: col.views, Expires: time.Now().Add(col.ttl)}
+	for t := range col.tags {
+		e.Tags = append(e.Tags, t)
+	}
+	col.mu.Unlock()
+	if col.ttl > 0 && r.c.epoch.Load() == epoch {
+		r.remember(key, e)
+		r.share(req.Context(), key, e)
+	}
+	r.write(w, req, e, "MISS")
+}
+
+func etag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// write sends a cached response, honouring If-None-Match on GET.
+func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedResponse, status string) {
+	h := w.Header()
+	h.Set("X-Cache", status)
+	if req.Method == http.MethodGet {
+		maxAge := int(time.Until(e.Expires) / time.Second)
+		if maxAge < 0 {
+			maxAge = 0
+		}
+		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge)+", stale-while-revalidate=60")
+		h.Set("ETag", e.ETag)
+		h.Add("Vary", "Authorization")
+		if inm := req.Header.Get("If-None-Match"); inm != "" && inm == e.ETag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/graphql-response+json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(e.Body)
+}
+
+// remember keeps a response in this instance, indexed by its tags.
+func (r *Responses) remember(key string, e *cachedResponse) {
+	r.mu.Lock()
+	for _, t := range e.Tags {
+		keys := r.byTag[t]
+		if keys == nil {
+			keys = map[string]struct{}{}
+			r.byTag[t] = keys
+		}
+		keys[key] = struct{}{}
+	}
+	r.mu.Unlock()
+	r.l1.Set(key, e)
+}
+
+func (r *Responses) unindex(key string, tags []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range tags {
+		if keys := r.byTag[t]; keys != nil {
+			delete(keys, key)
+			if len(keys) == 0 {
+				delete(r.byTag, t)
+			}
+		}
+	}
+}
+
+// share stores a response in Redis with its tag index.
+func (r *Responses) share(ctx context.Context, key string, e *cachedResponse) {
+	red := r.c.redis
+	if !red.usable() {
+		return
+	}
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	ttl := time.Until(e.Expires)
+	rctx, cancel := red.ctx(ctx)
+	defer cancel()
+	pipe := red.client.Pipeline()
+	pipe.Set(rctx, red.key(key), raw, ttl)
+	for _, t := range e.Tags {
+		tk := red.key("tag:" + t)
+		pipe.SAdd(rctx, tk, key)
+		pipe.Expire(rctx, tk, r.c.opts.Responses+time.Minute)
+	}
+	_, err = pipe.Exec(rctx)
+	red.observe(err)
+}
+
+// forgetLocal drops this instance's responses carrying any of tags.
+func (r *Responses) forgetLocal(tags []string) {
+	var keys []string
+	r.mu.Lock()
+	for _, t := range tags {
+		for k := range r.byTag[t] {
+			keys = append(keys, k)
+		}
+	}
+	r.mu.Unlock()
+	for _, k := range keys {
+		r.l1.Invalidate(k)
+	}
+}
+
+func (r *Responses) forgetAllLocal() { r.l1.InvalidateAll() }
+
+// purgeShared deletes from Redis every response carrying any of tags.
+func (r *Responses) purgeShared(ctx context.Context, tags []string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	red := r.c.redis
+	pipe := red.client.Pipeline()
+	cmds := make([]interface{ Val() []string }, len(tags))
+	for i, t := range tags {
+		cmds[i] = pipe.SMembers(ctx, red.key("tag:"+t))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	var del []string
+	for i, t := range tags {
+		for _, k := range cmds[i].Val() {
+			del = append(del, red.key(k))
+		}
+		del = append(del, red.key("tag:"+t))
+	}
+	return red.client.Unlink(ctx, del...).Err()
+}
