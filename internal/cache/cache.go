@@ -303,7 +303,7 @@ func keyTerm(key string) string         { return "term:" + key }
 
 const keySections = "sections"
 
-func tagArticle(id string) string       { return "article:" + id }
-func tagSlug(slug string) string        { return "slug:" + slug }
-func tagAuthor(id string) string        { return "author:" + id }
-func tagAuthorSlug(slug string) string  { return "author-slug:" + slug }
+func tagArticle(id string) string      { return "article:" + id }
+func tagSlug(slug string) string       { return "slug:" + slug }
+func tagAuthor(id string) string       { return "author:" + id }
+func tagAuthorSlug(slug string) string { return "author-slug:" + slug }

@@ -204,4 +204,3 @@ func (t *Trending) localScores(keys []string) map[string]float64 {
 	}
 	return out
 }
-
