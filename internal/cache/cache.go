@@ -215,7 +215,7 @@ func (c *Cache) applyAll(ctx context.Context, inv invalidation) {
 			for i, k := range inv.Keys {
 				rkeys[i] = c.redis.key(k)
 			}
-			c.observe(c.redis.client.Del(rctx, rkeys...).Err())
+			c.observe(c.redis.unlink(rctx, rkeys))
 		}
 		c.observe(c.responses.purgeShared(rctx, inv.Tags))
 	}
@@ -228,18 +228,11 @@ func (c *Cache) observe(err error) { c.redis.observe(err) }
 // deletePrefix removes every key of this deployment (never FLUSHALL: other
 // applications and tests share the server).
 func (c *Cache) deletePrefix(ctx context.Context) error {
-	iter := c.redis.client.Scan(ctx, 0, c.opts.Prefix+"*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	keys, err := c.redis.scanPrefix(ctx, c.opts.Prefix)
+	if err != nil {
 		return err
 	}
-	if len(batch) == 0 {
-		return nil
-	}
-	return c.redis.client.Unlink(ctx, batch...).Err()
+	return c.redis.unlink(ctx, keys)
 }
 
 // PurgeAll forgets everything, everywhere: for bulk loads that bypass the

@@ -315,5 +315,5 @@ func (r *Responses) purgeShared(ctx context.Context, tags []string) error {
 		}
 		del = append(del, red.key("tag:"+t))
 	}
-	return red.client.Unlink(ctx, del...).Err()
+	return red.unlink(ctx, del)
 }

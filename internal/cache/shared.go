@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,15 +26,35 @@ const (
 	breakerCoolOff = time.Second
 )
 
-// RedisOptions are the client options newsgraph uses for its cache Redis:
-// short timeouts and no retries, so an outage is noticed at once.
-func RedisOptions(url string) (*redis.UniversalOptions, error) {
-	o, err := redis.ParseURL(url)
+// RedisOptions turns REDIS_URL into client options with short timeouts and
+// no retries, so an outage is noticed at once. Forms:
+//
+//	redis://[user:password@]host:6379/0                  a single node
+//	redis://host1:7000?addr=host2:7000&addr=host3:7000   Redis Cluster (seed nodes)
+//	redis://host:7000?cluster=true                       Redis Cluster behind one endpoint
+//	redis://sentinel1:26379?addr=sentinel2:26379&master_name=mymaster   Sentinel
+//
+// (rediss:// for TLS.)
+func RedisOptions(raw string) (*redis.UniversalOptions, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	addrs := append([]string{u.Host}, q["addr"]...)
+	master, cluster := q.Get("master_name"), q.Get("cluster") == "true"
+	q.Del("addr")
+	q.Del("master_name")
+	q.Del("cluster")
+	u.RawQuery = q.Encode()
+	o, err := redis.ParseURL(u.String())
 	if err != nil {
 		return nil, err
 	}
 	return &redis.UniversalOptions{
-		Addrs:           []string{o.Addr},
+		Addrs:           addrs,
+		MasterName:      master,
+		IsClusterMode:   cluster,
 		DB:              o.DB,
 		Username:        o.Username,
 		Password:        o.Password,
@@ -90,3 +112,66 @@ func (s *shared) observe(err error) {
 }
 
 func (s *shared) key(k string) string { return s.prefix + k }
+
+// unlink deletes keys one command per key in a pipeline: under Redis
+// Cluster a multi-key DEL fails when the keys live in different slots, and a
+// pipeline is still one round trip per node.
+func (s *shared) unlink(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	pipe := s.client.Pipeline()
+	for _, k := range keys {
+		pipe.Unlink(ctx, k)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// getAll fetches keys with one GET per key in a pipeline (MGET has the same
+// cross-slot problem as DEL). Missing keys come back as nil.
+func (s *shared) getAll(ctx context.Context, keys []string) ([][]byte, error) {
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.Get(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	out := make([][]byte, len(keys))
+	for i, c := range cmds {
+		if b, err := c.Bytes(); err == nil {
+			out[i] = b
+		}
+	}
+	return out, nil
+}
+
+// scanPrefix lists every key under prefix, on every master of a cluster.
+func (s *shared) scanPrefix(ctx context.Context, prefix string) ([]string, error) {
+	scan := func(ctx context.Context, c redis.UniversalClient) ([]string, error) {
+		var keys []string
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		return keys, iter.Err()
+	}
+	cluster, ok := s.client.(*redis.ClusterClient)
+	if !ok {
+		return scan(ctx, s.client)
+	}
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		k, err := scan(ctx, node)
+		mu.Lock()
+		keys = append(keys, k...)
+		mu.Unlock()
+		return err
+	})
+	return keys, err
+}

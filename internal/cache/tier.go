@@ -226,15 +226,14 @@ func (t *tier[V]) manyFromRedis(ctx context.Context, keys []string, cacheKey fun
 	}
 	rctx, cancel := t.redis.ctx(ctx)
 	defer cancel()
-	vals, err := t.redis.client.MGet(rctx, rkeys...).Result()
+	vals, err := t.redis.getAll(rctx, rkeys)
 	t.redis.observe(err)
 	if err != nil {
 		return keys
 	}
 	var missing []string
 	for i, k := range keys {
-		s, _ := vals[i].(string)
-		e := t.decode([]byte(s), now)
+		e := t.decode(vals[i], now)
 		if e == nil || !now.Before(e.fresh) {
 			t.m.count(t.name, TierRedis, ResultMiss)
 			if e != nil {

@@ -73,10 +73,12 @@ func bucketKeys(section string, now time.Time, buckets int) []string {
 	keys := make([]string, buckets)
 	for i := range keys {
 		b := now.Add(-time.Duration(i) * time.Hour).UTC().Format(viewBucketFormat)
+		// The braces are a Redis Cluster hash tag: every bucket of one
+		// ranking lands in one slot, so ZUNION across them is allowed.
 		if section == "" {
-			keys[i] = "views:" + b
+			keys[i] = "{views}:" + b
 		} else {
-			keys[i] = "views:" + section + ":" + b
+			keys[i] = "{views:" + section + "}:" + b
 		}
 	}
 	return keys
