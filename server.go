@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/demo"
@@ -122,6 +123,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		Metrics:  reg,
 		Ready:    map[string]httpapi.Pinger{"mongodb": st},
 		Optional: map[string]httpapi.Pinger{"redis": c},
+		Limits: graph.Limits{MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
+			NoIntrospection: !cfg.Introspection},
+		RequestTimeout: cfg.RequestTimeout,
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -54,36 +54,44 @@ func markInternal(ctx context.Context, next graphql.Resolver) (any, error) {
 }
 
 // errorPresenter is the one place an error becomes what a client sees.
-func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+func errorPresenter(log *slog.Logger, m *metrics) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		var (
-			in       *news.InputError
-			internal *internalError
-		)
-		switch {
-		case errors.As(err, &internal):
-			return maskInternal(ctx, log, gqlErr, internal.err)
-		case errors.As(err, &in):
-			gqlErr.Message = in.Error()
-			setCode(gqlErr, CodeBadUserInput)
-			gqlErr.Extensions["field"] = in.Field
-		case errors.Is(err, news.ErrNotFound):
-			setCode(gqlErr, CodeNotFound)
-		case errors.Is(err, news.ErrForbidden):
-			setCode(gqlErr, CodeForbidden)
-		case errors.Is(err, news.ErrUnauthenticated):
-			setCode(gqlErr, CodeUnauthenticated)
-		default:
-			// gqlgen's own errors: parse and validation failures carry their
-			// code already; what is left is input that failed to coerce
-			// (a malformed Time, say), which is the client's to fix.
-			if gqlErr.Extensions["code"] == nil {
-				setCode(gqlErr, CodeBadUserInput)
-			}
+		e := present(ctx, log, err)
+		if code, ok := e.Extensions["code"].(string); ok {
+			m.countError(code)
 		}
-		return gqlErr
+		return e
 	}
+}
+
+func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	var (
+		in       *news.InputError
+		internal *internalError
+	)
+	switch {
+	case errors.As(err, &internal):
+		return maskInternal(ctx, log, gqlErr, internal.err)
+	case errors.As(err, &in):
+		gqlErr.Message = in.Error()
+		setCode(gqlErr, CodeBadUserInput)
+		gqlErr.Extensions["field"] = in.Field
+	case errors.Is(err, news.ErrNotFound):
+		setCode(gqlErr, CodeNotFound)
+	case errors.Is(err, news.ErrForbidden):
+		setCode(gqlErr, CodeForbidden)
+	case errors.Is(err, news.ErrUnauthenticated):
+		setCode(gqlErr, CodeUnauthenticated)
+	default:
+		// gqlgen's own errors: parse and validation failures carry their
+		// code already; what is left is input that failed to coerce
+		// (a malformed Time, say), which is the client's to fix.
+		if gqlErr.Extensions["code"] == nil {
+			setCode(gqlErr, CodeBadUserInput)
+		}
+	}
+	return gqlErr
 }
 
 func setCode(e *gqlerror.Error, code string) {
@@ -98,8 +106,12 @@ func setCode(e *gqlerror.Error, code string) {
 func maskInternal(ctx context.Context, log *slog.Logger, e *gqlerror.Error, cause error) *gqlerror.Error {
 	rid := telemetry.RequestID(ctx)
 	log.ErrorContext(ctx, "request failed", "request_id", rid, "path", e.Path.String(), "err", cause)
+	msg := "internal error; quote request ID " + rid + " when reporting it"
+	if errors.Is(cause, context.DeadlineExceeded) && ctx.Err() != nil {
+		msg = "the request took longer than the service allows; ask for less (request ID " + rid + ")"
+	}
 	masked := &gqlerror.Error{
-		Message:   "internal error; quote request ID " + rid + " when reporting it",
+		Message:   msg,
 		Path:      e.Path,
 		Locations: e.Locations,
 		Extensions: map[string]any{

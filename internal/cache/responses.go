@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/newsgraph/newsgraph/internal/gqlhttp"
 )
 
 // MaxCachedRequest bounds the request bodies the response cache reads.
@@ -145,39 +147,16 @@ func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
 	return &e
 }
 
-// capture buffers a response so it can be cached before it is sent.
-type capture struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (c *capture) Header() http.Header { return c.header }
-func (c *capture) Write(p []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	return c.body.Write(p)
-}
-func (c *capture) WriteHeader(status int) {
-	if c.status == 0 {
-		c.status = status
-	}
-}
-
 func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, next http.Handler) {
 	epoch := r.c.epoch.Load()
 	ctx, col := withCollector(req.Context(), r.c.opts.Responses)
-	cw := &capture{header: w.Header()}
+	cw := gqlhttp.NewRecorder(w)
 	next.ServeHTTP(cw, req.WithContext(ctx))
-	if cw.status == 0 {
-		cw.status = http.StatusOK
-	}
-	body := cw.body.Bytes()
+	status, body := cw.Status(), cw.Body()
 	// Only a query's complete, error-free answer is kept: gqlgen writes
 	// "errors" first when there are any.
-	if cw.status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {
-		w.WriteHeader(cw.status)
+	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {
+		w.WriteHeader(status)
 		_, _ = w.Write(body)
 		return
 	}
@@ -217,9 +196,7 @@ func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedRes
 			return
 		}
 	}
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/graphql-response+json")
-	}
+	h.Set("Content-Type", gqlhttp.ContentType(req))
 	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(e.Body)

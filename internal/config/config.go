@@ -42,6 +42,14 @@ type Config struct {
 	// ShutdownTimeout is how long in-flight requests get to finish
 	// (SHUTDOWN_TIMEOUT, default 15s).
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds one request's work (REQUEST_TIMEOUT, default 10s).
+	RequestTimeout time.Duration
+	// Introspection and field suggestions (GRAPHQL_INTROSPECTION, default
+	// true; switch off in production if the schema should not be browsable).
+	Introspection bool
+	// MaxComplexity and MaxDepth bound one operation
+	// (GRAPHQL_MAX_COMPLEXITY, default 3000; GRAPHQL_MAX_DEPTH, default 12).
+	MaxComplexity, MaxDepth int
 }
 
 // Embedded reports whether the service runs its own database.
@@ -83,6 +91,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(env("SHUTDOWN_TIMEOUT", "15s")); err != nil || c.ShutdownTimeout <= 0 {
 		return Config{}, fmt.Errorf("SHUTDOWN_TIMEOUT: %q is not a positive duration like 15s", getenv("SHUTDOWN_TIMEOUT"))
+	}
+	if c.RequestTimeout, err = time.ParseDuration(env("REQUEST_TIMEOUT", "10s")); err != nil || c.RequestTimeout <= 0 {
+		return Config{}, fmt.Errorf("REQUEST_TIMEOUT: %q is not a positive duration like 10s", getenv("REQUEST_TIMEOUT"))
+	}
+	if c.Introspection, err = strconv.ParseBool(env("GRAPHQL_INTROSPECTION", "true")); err != nil {
+		return Config{}, fmt.Errorf("GRAPHQL_INTROSPECTION: %q is not true or false", getenv("GRAPHQL_INTROSPECTION"))
+	}
+	if c.MaxComplexity, err = strconv.Atoi(env("GRAPHQL_MAX_COMPLEXITY", "3000")); err != nil || c.MaxComplexity < 1 {
+		return Config{}, fmt.Errorf("GRAPHQL_MAX_COMPLEXITY: %q is not a positive number", getenv("GRAPHQL_MAX_COMPLEXITY"))
+	}
+	if c.MaxDepth, err = strconv.Atoi(env("GRAPHQL_MAX_DEPTH", "12")); err != nil || c.MaxDepth < 1 {
+		return Config{}, fmt.Errorf("GRAPHQL_MAX_DEPTH: %q is not a positive number", getenv("GRAPHQL_MAX_DEPTH"))
 	}
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("PUBLIC_BASE_URL: %q is not an http(s) URL", c.PublicBaseURL)

@@ -35,6 +35,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 	for k, v := range map[string]string{
 		"PORT": "eighty", "LOG_LEVEL": "loud", "DEMO_CONTENT": "maybe",
 		"DB_TIMEOUT": "-1s", "PUBLIC_BASE_URL": "ftp://x", "SHUTDOWN_TIMEOUT": "soon",
+		"REQUEST_TIMEOUT": "0s", "GRAPHQL_INTROSPECTION": "sometimes", "GRAPHQL_MAX_COMPLEXITY": "lots", "GRAPHQL_MAX_DEPTH": "-3",
 	} {
 		_, err := FromEnv(envOf(map[string]string{k: v}))
 		if err == nil || err.Error()[:len(k)] != k {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
@@ -34,10 +35,20 @@ type Deps struct {
 	// it serves without them.
 	Ready    map[string]Pinger
 	Optional map[string]Pinger
+	// Limits bound what one GraphQL operation may ask for.
+	Limits graph.Limits
+	// RequestTimeout bounds one request's work (default 10s).
+	RequestTimeout time.Duration
 }
 
 // NewServer returns the service's whole HTTP handler.
 func NewServer(d Deps) http.Handler {
+	if d.RequestTimeout == 0 {
+		d.RequestTimeout = 10 * time.Second
+	}
+	if d.Metrics == nil {
+		d.Metrics = prometheus.NewRegistry()
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	var h http.Handler = mux

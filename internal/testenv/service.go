@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
@@ -53,6 +54,13 @@ type ServiceOptions struct {
 	// Cache sets cache TTLs and sizes (Redis, Prefix, Logger and
 	// Registerer are filled in).
 	Cache cache.Options
+	// Limits bound GraphQL operations (defaults when zero).
+	Limits graph.Limits
+	// RequestTimeout bounds one request (default 10s).
+	RequestTimeout time.Duration
+	// Around, when set, wraps the cached store the service reads through:
+	// fault tests use it to make a real store fail or panic on cue.
+	Around func(news.Store) news.Store
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -81,14 +89,20 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.Start(ctx)
 	go c.Trending().Run(ctx)
-	svc := news.NewService(c.Wrap(st), o.BaseURL, news.WithTrending(c.Trending()))
+	var reads news.Store = c.Wrap(st)
+	if o.Around != nil {
+		reads = o.Around(reads)
+	}
+	svc := news.NewService(reads, o.BaseURL, news.WithTrending(c.Trending()))
 	h := httpapi.NewServer(httpapi.Deps{
-		Logger:   log,
-		News:     svc,
-		Cache:    c,
-		Metrics:  reg,
-		Ready:    map[string]httpapi.Pinger{"mongodb": st},
-		Optional: map[string]httpapi.Pinger{"redis": c},
+		Logger:         log,
+		News:           svc,
+		Cache:          c,
+		Metrics:        reg,
+		Ready:          map[string]httpapi.Pinger{"mongodb": st},
+		Optional:       map[string]httpapi.Pinger{"redis": c},
+		Limits:         o.Limits,
+		RequestTimeout: o.RequestTimeout,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {

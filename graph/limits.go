@@ -1,0 +1,149 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/complexity"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/news"
+)
+
+// Limits bound what one operation may ask for, so no document costs the
+// service more than a page of articles should. Rejections are
+// QUERY_TOO_COMPLEX with the computed figure and the limit.
+type Limits struct {
+	// MaxComplexity: each field costs 1; a connection or list costs its page
+	// size times its children (default 3000: 100 articles of 30 fields).
+	MaxComplexity int
+	// MaxDepth of nested selections (default 12).
+	MaxDepth int
+	// MaxAliases in one operation (default 30).
+	MaxAliases int
+	// MaxTokens the parser reads before giving up (default 5000).
+	MaxTokens int
+	// Introspection and field suggestions ("did you mean ...") are on by
+	// default; production may switch them off.
+	NoIntrospection bool
+}
+
+func (l *Limits) defaults() {
+	if l.MaxComplexity == 0 {
+		l.MaxComplexity = 3000
+	}
+	if l.MaxDepth == 0 {
+		l.MaxDepth = 12
+	}
+	if l.MaxAliases == 0 {
+		l.MaxAliases = 30
+	}
+	if l.MaxTokens == 0 {
+		l.MaxTokens = 5000
+	}
+}
+
+// pageCost is what a connection or capped list costs: its page size (the
+// default when not given, at most the cap) times its children.
+func pageCost(first *int, def, capped, child int) int {
+	n := def
+	if first != nil {
+		n = *first
+	}
+	n = min(max(n, 1), capped)
+	return 1 + n*child
+}
+
+// complexityRoot prices the fields that fan out.
+func complexityRoot() ComplexityRoot {
+	var c ComplexityRoot
+	page := func(child int, first *int, _ *string) int {
+		return pageCost(first, news.DefaultPageSize, news.MaxPageSize, child)
+	}
+	c.Query.Articles = func(child int, first *int, after *string, _ *model.ArticleFilter, _ *model.ArticleOrder) int {
+		return page(child, first, after)
+	}
+	c.Query.Authors = page
+	c.Query.MostRead = func(child int, _ *string, _ *model.TrendWindow, first *int) int {
+		return pageCost(first, news.DefaultMostRead, news.MaxMostRead, child)
+	}
+	c.Author.Articles = page
+	c.Section.Articles = page
+	c.Tag.Articles = page
+	// A byline has a few names, an article a handful of tags.
+	c.Article.Authors = func(child int) int { return 1 + 3*child }
+	c.Article.Tags = func(child int) int { return 1 + 8*child }
+	return c
+}
+
+// operationLimits rejects over-deep, over-aliased or over-complex
+// operations before anything executes.
+type operationLimits struct {
+	limits Limits
+	es     graphql.ExecutableSchema
+}
+
+func (operationLimits) ExtensionName() string { return "OperationLimits" }
+
+func (o *operationLimits) Validate(es graphql.ExecutableSchema) error {
+	o.es = es
+	return nil
+}
+
+func tooComplex(format string, figure string, value, limit int) *gqlerror.Error {
+	e := gqlerror.Errorf(format, value, limit)
+	e.Extensions = map[string]any{"code": CodeQueryTooComplex, figure: value, "limit": limit}
+	return e
+}
+
+func (o *operationLimits) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	def := op.Doc.Operations.ForName(op.OperationName)
+	if def == nil {
+		return nil
+	}
+	w := walker{doc: op.Doc, maxDepth: o.limits.MaxDepth, maxAliases: o.limits.MaxAliases}
+	w.walk(def.SelectionSet, 1)
+	if w.depth > o.limits.MaxDepth {
+		return tooComplex("operation is nested %d levels deep, more than the limit of %d", "depth", w.depth, o.limits.MaxDepth)
+	}
+	if w.aliases > o.limits.MaxAliases {
+		return tooComplex("operation uses %d aliases, more than the limit of %d", "aliases", w.aliases, o.limits.MaxAliases)
+	}
+	if c := complexity.Calculate(ctx, o.es, def, op.Variables); c > o.limits.MaxComplexity {
+		return tooComplex("operation has complexity %d, more than the limit of %d", "complexity", c, o.limits.MaxComplexity)
+	}
+	return nil
+}
+
+// walker measures depth and counts aliases, following fragment spreads. It
+// stops as soon as a limit is passed, so a hostile document costs little.
+type walker struct {
+	doc                *ast.QueryDocument
+	maxDepth, maxAlias int
+	maxAliases         int
+	depth, aliases     int
+}
+
+func (w *walker) walk(set ast.SelectionSet, depth int) {
+	if depth > w.maxDepth+1 || w.aliases > w.maxAliases {
+		return
+	}
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			w.depth = max(w.depth, depth)
+			if s.Alias != "" && s.Alias != s.Name {
+				w.aliases++
+			}
+			w.walk(s.SelectionSet, depth+1)
+		case *ast.InlineFragment:
+			w.walk(s.SelectionSet, depth)
+		case *ast.FragmentSpread:
+			if f := w.doc.Fragments.ForName(s.Name); f != nil {
+				w.walk(f.SelectionSet, depth)
+			}
+		}
+	}
+}

@@ -1,0 +1,165 @@
+// Package gqlhttp makes the GraphQL endpoint speak the GraphQL-over-HTTP
+// specification to the letter: the response media type follows the client's
+// Accept header, and request errors get the status codes and shape each
+// media type calls for. gqlgen's transports answer the same way whatever the
+// client asked for; this middleware sits in front of them.
+package gqlhttp
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Media types of GraphQL responses.
+const (
+	GraphQLResponse = "application/graphql-response+json"
+	JSON            = "application/json"
+)
+
+// MediaType is the response type to use for r: application/graphql-response+json
+// when the client accepts it at least as much as application/json, else
+// application/json (also for */* or no Accept at all, as the spec asks of
+// servers that support legacy clients).
+func MediaType(r *http.Request) string {
+	best, bestQ := JSON, -1.0
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if (mt == GraphQLResponse && q > bestQ) || (mt == JSON && q > bestQ) {
+			best, bestQ = mt, q
+		}
+	}
+	return best
+}
+
+// ContentType is MediaType with the charset.
+func ContentType(r *http.Request) string { return MediaType(r) + "; charset=utf-8" }
+
+// Middleware rewrites the media type, status and body of gqlgen's answers.
+func Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if msg := invalidParameters(r); msg != "" {
+			// Not a GraphQL-over-HTTP request at all: the spec's 400.
+			w.Header().Set("Content-Type", ContentType(r))
+			w.WriteHeader(http.StatusBadRequest)
+			b, _ := json.Marshal(map[string]any{"errors": []map[string]any{{
+				"message": msg, "extensions": map[string]any{"code": "BAD_REQUEST"}}}})
+			_, _ = w.Write(b)
+			return
+		}
+		rec := NewRecorder(w)
+		next.ServeHTTP(rec, r)
+		status, body := rec.Status(), rec.Body()
+		mt := MediaType(r)
+		if ct := w.Header().Get("Content-Type"); strings.HasPrefix(ct, JSON) || strings.HasPrefix(ct, GraphQLResponse) || ct == "" {
+			w.Header().Set("Content-Type", mt+"; charset=utf-8")
+		}
+		// gqlgen answers a document that fails to parse or validate, or
+		// variables that fail to coerce, with 422. The spec wants 200 under
+		// application/json (the errors are in the body) and a 4xx without a
+		// data entry under application/graphql-response+json.
+		switch {
+		case status == http.StatusUnprocessableEntity && mt == JSON:
+			status = http.StatusOK
+		case status == http.StatusUnprocessableEntity:
+			status = http.StatusBadRequest
+			fallthrough
+		case status >= 400 && mt == GraphQLResponse:
+			// The request never reached execution: no data entry at all.
+			body = bytes.Replace(body, []byte(`,"data":null`), nil, 1)
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
+
+// invalidParameters says what is wrong with a request that carries neither a
+// query nor a persisted query's hash, "" when it has one of them. A POST body
+// that is not JSON is left to gqlgen, which answers it with a 400 already.
+func invalidParameters(r *http.Request) string {
+	var p struct {
+		Query      *string `json:"query"`
+		Extensions struct {
+			PersistedQuery *struct {
+				Hash string `json:"sha256Hash"`
+			} `json:"persistedQuery"`
+		} `json:"extensions"`
+	}
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		if q.Has("query") || strings.Contains(q.Get("extensions"), "persistedQuery") {
+			return ""
+		}
+		return "the request has no query parameter"
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), JSON) || r.Body == nil {
+		return ""
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil || json.Unmarshal(body, &p) != nil || len(body) > MaxBody {
+		return ""
+	}
+	if p.Query == nil && p.Extensions.PersistedQuery == nil {
+		return "the request body has no query"
+	}
+	return ""
+}
+
+// MaxBody bounds a GraphQL request body.
+const MaxBody = 1 << 20
+
+// Recorder holds an answer back (to be put right, or cached) before it is
+// sent. Headers go straight to the real writer's map.
+type Recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+// NewRecorder records into w's header map.
+func NewRecorder(w http.ResponseWriter) *Recorder { return &Recorder{header: w.Header()} }
+
+func (r *Recorder) Header() http.Header { return r.header }
+
+func (r *Recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
+}
+
+func (r *Recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+// Status is the status written, 200 when none was.
+func (r *Recorder) Status() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+// Body is what was written.
+func (r *Recorder) Body() []byte { return r.body.Bytes() }

@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newsgraph/newsgraph/internal/gqlhttp"
+	"github.com/newsgraph/newsgraph/internal/telemetry"
+)
+
+// limitBody answers 413 to a GraphQL request body over gqlhttp.MaxBody
+// before anything parses it, and hands the rest on as a re-readable buffer.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > gqlhttp.MaxBody {
+			tooLarge(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, gqlhttp.MaxBody))
+		if err != nil {
+			tooLarge(w, r)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", gqlhttp.ContentType(r))
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message":    "request body is larger than " + strconv.Itoa(gqlhttp.MaxBody) + " bytes",
+		"extensions": map[string]any{"code": "BAD_REQUEST", "limit": gqlhttp.MaxBody},
+	}}})
+}
+
+// withTimeout bounds the work one request may cause.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// httpMetrics are the request-level series: duration by route and whether
+// the response cache answered, and requests in flight.
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "newsgraph_http_request_duration_seconds",
+			Help:    "HTTP request duration by route, status class and response-cache result (HIT, MISS, or none).",
+			Buckets: []float64{.0002, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "status", "cache"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "newsgraph_http_requests_in_flight",
+			Help: "Requests being served now.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.duration, m.inFlight)
+	}
+	return m
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Flush lets streaming responses through the wrapper.
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// observe measures and logs every request. Successful requests are logged
+// at debug (the hot path stays quiet), server errors at warn.
+func observe(route string, m *httpMetrics, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inFlight.Inc()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			m.inFlight.Dec()
+			elapsed := time.Since(start)
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			class := strconv.Itoa(sw.status/100) + "xx"
+			m.duration.WithLabelValues(route, class, w.Header().Get("X-Cache")).Observe(elapsed.Seconds())
+			level := slog.LevelDebug
+			if sw.status >= 500 {
+				level = slog.LevelWarn
+			}
+			if log.Enabled(r.Context(), level) {
+				log.LogAttrs(r.Context(), level, "request", slog.String("request_id", telemetry.RequestID(r.Context())),
+					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
+					slog.Duration("duration", elapsed), slog.String("cache", w.Header().Get("X-Cache")))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
