@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
@@ -63,18 +66,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		log.Info("database: MongoDB", "uri", config.Redacted(uri), "database", cfg.MongoDatabase)
 	}
 
-	st, err := store.Open(uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout})
+	st, err := store.OpenWithIndexes(ctx, uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = st.Close(ctx)
-	}()
-	if err := st.EnsureIndexes(ctx); err != nil {
-		return err
-	}
+	defer st.Shutdown()
 	if cfg.DemoContent {
 		loaded, err := demo.LoadIfEmpty(ctx, st, time.Now())
 		if err != nil {
@@ -82,6 +78,30 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 		log.Info("demo content", "loaded_now", loaded)
 	}
+	// Redis, shared by everything that wants it (rate limits, the cache);
+	// nil when REDIS_URL is unset.
+	var rdb redis.UniversalClient
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb = redis.NewClient(opts)
+		defer rdb.Close()
+	}
+
+	keys := auth.NewKeys(st)
+	if cfg.DemoKeys() {
+		if err := auth.SeedDemoKeys(ctx, keys, log); err != nil {
+			return err
+		}
+	}
+	if cfg.DemoEditorKey != "" {
+		if err := auth.RegisterDemoEditorKey(ctx, keys, cfg.DemoEditorKey); err != nil {
+			return err
+		}
+	}
+
 	if cfg.RedisURL == "" {
 		log.Info("cache: in-process only (REDIS_URL is not set)")
 	} else {
@@ -89,9 +109,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	}
 
 	handler := httpapi.NewServer(httpapi.Deps{
-		Logger: log,
-		News:   news.NewService(st, cfg.PublicBaseURL),
-		Ready:  map[string]httpapi.Pinger{"mongodb": st},
+		Logger:  log,
+		News:    news.NewService(st, cfg.PublicBaseURL),
+		Keys:    keys,
+		Limiter: auth.NewLimiter(rdb, "newsgraph:rate:"),
+		Ready:   map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
 
@@ -17,6 +20,7 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	News   *news.Service
+	Keys   *auth.Keys
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 }
@@ -25,7 +29,9 @@ type Options struct {
 // deprecated default server): GET and POST transports, a parsed-query LRU,
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{News: o.News}}))
+	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys}}
+	cfg.Directives.HasRole = hasRole
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -37,7 +43,32 @@ func NewHandler(o Options) *handler.Server {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.AroundFields(markInternal)
+	srv.AroundResponses(refuseBadCredentials)
 	srv.SetErrorPresenter(errorPresenter(o.Logger))
 	srv.SetRecoverFunc(recoverFunc)
 	return srv
+}
+
+// hasRole is the @hasRole directive: the field runs only for a viewer whose
+// role is high enough.
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, role model.Role) (any, error) {
+	if err := news.RequireRole(ctx, news.Role(role)); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// refuseBadCredentials answers a request whose key the auth middleware
+// refused (unknown, revoked, malformed, over its limit) with that error alone,
+// executing nothing: a bad key is never quietly served as a reader.
+func refuseBadCredentials(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	err := auth.Refusal(ctx)
+	if err == nil {
+		return next(ctx)
+	}
+	if !isDomainError(err) {
+		err = &internalError{err: err}
+	}
+	graphql.AddError(ctx, err)
+	return &graphql.Response{Errors: graphql.GetErrors(ctx)}
 }

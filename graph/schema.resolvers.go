@@ -9,9 +9,15 @@ import (
 	"context"
 
 	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
+
+// Role is the resolver for the role field.
+func (r *apiKeyResolver) Role(ctx context.Context, obj *auth.Key) (model.Role, error) {
+	return model.Role(obj.Role), nil
+}
 
 // ID is the resolver for the id field.
 func (r *articleResolver) ID(ctx context.Context, obj *news.Article) (string, error) {
@@ -73,6 +79,17 @@ func (r *imageResolver) URL(ctx context.Context, obj *news.Image, width *int) (s
 	return obj.RenditionURL(intOr0(width))
 }
 
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, name string, role model.Role, ratePerMinute *int) (*model.CreatedAPIKey, error) {
+	secret, k, err := r.Keys.Create(ctx, name, news.Role(role), intOr0(ratePerMinute))
+	return &model.CreatedAPIKey{Key: secret, APIKey: k}, err
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*auth.Key, error) {
+	return r.Keys.Revoke(ctx, id)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (news.Node, error) {
 	return r.News.Node(ctx, id)
@@ -113,6 +130,11 @@ func (r *queryResolver) Tag(ctx context.Context, slug string) (*news.Tag, error)
 	return r.News.Tag(ctx, slug)
 }
 
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context) ([]*auth.Key, error) {
+	return r.Keys.List(ctx)
+}
+
 // ID is the resolver for the id field.
 func (r *sectionResolver) ID(ctx context.Context, obj *news.Section) (string, error) {
 	return news.GlobalID(news.NodeSection, obj.Slug), nil
@@ -133,6 +155,9 @@ func (r *tagResolver) Articles(ctx context.Context, obj *news.Tag, first *int, a
 	return r.News.ArticlesTagged(ctx, obj.Slug, news.PageArgs{First: first, After: after})
 }
 
+// ApiKey returns ApiKeyResolver implementation.
+func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
+
 // Article returns ArticleResolver implementation.
 func (r *Resolver) Article() ArticleResolver { return &articleResolver{r} }
 
@@ -141,6 +166,9 @@ func (r *Resolver) Author() AuthorResolver { return &authorResolver{r} }
 
 // Image returns ImageResolver implementation.
 func (r *Resolver) Image() ImageResolver { return &imageResolver{r} }
+
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -152,10 +180,12 @@ func (r *Resolver) Section() SectionResolver { return &sectionResolver{r} }
 func (r *Resolver) Tag() TagResolver { return &tagResolver{r} }
 
 type (
-	articleResolver struct{ *Resolver }
-	authorResolver  struct{ *Resolver }
-	imageResolver   struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
-	sectionResolver struct{ *Resolver }
-	tagResolver     struct{ *Resolver }
+	apiKeyResolver   struct{ *Resolver }
+	articleResolver  struct{ *Resolver }
+	authorResolver   struct{ *Resolver }
+	imageResolver    struct{ *Resolver }
+	mutationResolver struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+	sectionResolver  struct{ *Resolver }
+	tagResolver      struct{ *Resolver }
 )

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/newsgraph/newsgraph/internal/auth"
 )
 
 // Narrows `articles`. Slugs that name no section, tag or author are rejected
@@ -30,6 +32,15 @@ type ArticleFilter struct {
 type ArticleOrder struct {
 	Field     ArticleOrderField `json:"field"`
 	Direction OrderDirection    `json:"direction"`
+}
+
+type CreatedAPIKey struct {
+	// The key to send as `Authorization: Bearer <key>`. Store it now: it is not shown again.
+	Key    string    `json:"key"`
+	APIKey *auth.Key `json:"apiKey"`
+}
+
+type Mutation struct {
 }
 
 type Query struct {
@@ -265,6 +276,67 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an API key lets its holder do. Callers without a key are readers.
+type Role string
+
+const (
+	// Pulls published content (embeds, feeds) under its own rate limit.
+	RolePartner Role = "PARTNER"
+	// Writes, revises, schedules and publishes stories; sees drafts.
+	RoleEditor Role = "EDITOR"
+	// Everything an editor does, plus managing API keys.
+	RoleAdmin Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RolePartner,
+	RoleEditor,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RolePartner, RoleEditor, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -34,6 +34,10 @@ type Config struct {
 	// DemoContent loads the demo corpus into an empty database
 	// (DEMO_CONTENT; default true on the embedded database, false otherwise).
 	DemoContent bool
+	// DemoEditorKey, when set (DEMO_EDITOR_KEY), is registered as an EDITOR
+	// API key at start, so a README can give a new user a known key. At
+	// least 16 characters.
+	DemoEditorKey string
 	// DBTimeout bounds each database call (DB_TIMEOUT, default 5s).
 	DBTimeout time.Duration
 	// ShutdownTimeout is how long in-flight requests get to finish
@@ -43,6 +47,10 @@ type Config struct {
 
 // Embedded reports whether the service runs its own database.
 func (c Config) Embedded() bool { return c.MongoURI == "" }
+
+// DemoKeys reports whether a first start creates an EDITOR and an ADMIN key
+// and logs them: on the embedded demo only, never on a real MongoDB.
+func (c Config) DemoKeys() bool { return c.Embedded() }
 
 // Addr is the listen address.
 func (c Config) Addr() string { return c.Host + ":" + strconv.Itoa(c.Port) }
@@ -62,6 +70,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MongoDatabase: env("MONGODB_DATABASE", "newsgraph"),
 		DataDir:       env("DATA_DIR", "./data"),
 		RedisURL:      env("REDIS_URL", ""),
+		DemoEditorKey: env("DEMO_EDITOR_KEY", ""),
 		PublicBaseURL: strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
 	}
 	var err error
@@ -79,6 +88,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(env("SHUTDOWN_TIMEOUT", "15s")); err != nil || c.ShutdownTimeout <= 0 {
 		return Config{}, fmt.Errorf("SHUTDOWN_TIMEOUT: %q is not a positive duration like 15s", getenv("SHUTDOWN_TIMEOUT"))
+	}
+	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
+		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")
 	}
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("PUBLIC_BASE_URL: %q is not an http(s) URL", c.PublicBaseURL)

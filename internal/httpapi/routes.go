@@ -6,13 +6,14 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 )
 
 // addRoutes lists every route the service serves.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News})
-	mux.Handle("/graphql", loaders.Middleware(d.News.Store(), gql))
+	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys})
+	mux.Handle("/graphql", auth.Middleware(d.Keys, d.Limiter, d.Logger, loaders.Middleware(d.News.Store(), gql)))
 	mux.Handle("GET /{$}", playground.Handler("newsgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.Handle("GET /readyz", handleReadyz(d.Ready))

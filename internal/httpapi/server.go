@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
@@ -22,6 +23,10 @@ type Pinger interface {
 type Deps struct {
 	Logger *slog.Logger
 	News   *news.Service
+	// Keys check the bearer keys callers send; Limiter bounds each key's
+	// request rate.
+	Keys    *auth.Keys
+	Limiter auth.Limiter
 	// Ready names each dependency /readyz pings (e.g. "mongodb").
 	Ready map[string]Pinger
 }

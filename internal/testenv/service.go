@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/news"
@@ -23,6 +26,7 @@ type Service struct {
 	URL   string
 	Store *store.Store
 	News  *news.Service
+	Keys  *auth.Keys
 	logs  *lockedWriter
 }
 
@@ -39,6 +43,10 @@ type ServiceOptions struct {
 	Demo bool
 	// BaseURL is PUBLIC_BASE_URL; https://news.example.test when empty.
 	BaseURL string
+	// Redis, when set, holds the rate limits (under RedisPrefix); the
+	// in-process limiter otherwise.
+	Redis       redis.UniversalClient
+	RedisPrefix string
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -57,14 +65,34 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	svc := news.NewService(st, o.BaseURL)
+	keys := auth.NewKeys(st)
 	h := httpapi.NewServer(httpapi.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		News:   svc,
-		Ready:  map[string]httpapi.Pinger{"mongodb": st},
+		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
+		News:    svc,
+		Keys:    keys,
+		Limiter: auth.NewLimiter(o.Redis, o.RedisPrefix),
+		Ready:   map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Service{URL: srv.URL, Store: st, News: svc, logs: logs}
+	return &Service{URL: srv.URL, Store: st, News: svc, Keys: keys, logs: logs}
+}
+
+// NewKey issues an API key with role and a generous rate limit, and returns
+// the Authorization header value that sends it.
+func (s *Service) NewKey(t testing.TB, role news.Role) string {
+	t.Helper()
+	return s.NewKeyWithRate(t, role, auth.MaxRatePerMinute)
+}
+
+// NewKeyWithRate is NewKey with a chosen limit per minute.
+func (s *Service) NewKeyWithRate(t testing.TB, role news.Role, perMinute int) string {
+	t.Helper()
+	secret, _, err := s.Keys.Create(s.ctx(t), "test "+string(role), role, perMinute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + secret
 }
 
 // GraphQLError is one entry of a response's errors.
