@@ -113,6 +113,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		News:    news.NewService(st, cfg.PublicBaseURL),
 		Keys:    keys,
 		Limiter: auth.NewLimiter(rdb, "newsgraph:rate:"),
+		Desk:    news.NewDesk(st, news.Listeners{}),
 		Ready:   map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := &http.Server{

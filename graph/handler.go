@@ -21,6 +21,7 @@ type Options struct {
 	Logger *slog.Logger
 	News   *news.Service
 	Keys   *auth.Keys
+	Desk   *news.Desk
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 }
@@ -29,7 +30,7 @@ type Options struct {
 // deprecated default server): GET and POST transports, a parsed-query LRU,
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
-	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys}}
+	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk}}
 	cfg.Directives.HasRole = hasRole
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})

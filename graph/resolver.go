@@ -9,4 +9,5 @@ import (
 type Resolver struct {
 	News *news.Service
 	Keys *auth.Keys
+	Desk *news.Desk
 }

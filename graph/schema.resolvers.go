@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
@@ -64,6 +65,21 @@ func (r *articleResolver) Status(ctx context.Context, obj *news.Article) (model.
 	return model.ArticleStatus(obj.StatusAt(r.News.Now())), nil
 }
 
+// Revisions is the resolver for the revisions field.
+func (r *articleResolver) Revisions(ctx context.Context, obj *news.Article, first *int) ([]*news.Revision, error) {
+	return r.Desk.Revisions(ctx, obj, first)
+}
+
+// ArticleID is the resolver for the articleId field.
+func (r *auditEntryResolver) ArticleID(ctx context.Context, obj *news.AuditEntry) (*string, error) {
+	return optionalGlobalID(news.NodeArticle, obj.ArticleID), nil
+}
+
+// AuthorID is the resolver for the authorId field.
+func (r *auditEntryResolver) AuthorID(ctx context.Context, obj *news.AuditEntry) (*string, error) {
+	return optionalGlobalID(news.NodeAuthor, obj.AuthorID), nil
+}
+
 // ID is the resolver for the id field.
 func (r *authorResolver) ID(ctx context.Context, obj *news.Author) (string, error) {
 	return news.GlobalID(news.NodeAuthor, obj.ID), nil
@@ -88,6 +104,46 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, name string, role m
 // RevokeAPIKey is the resolver for the revokeApiKey field.
 func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*auth.Key, error) {
 	return r.Keys.Revoke(ctx, id)
+}
+
+// CreateArticle is the resolver for the createArticle field.
+func (r *mutationResolver) CreateArticle(ctx context.Context, input model.ArticleInput) (*news.Article, error) {
+	return r.Desk.CreateArticle(ctx, articleInput(input))
+}
+
+// UpdateArticle is the resolver for the updateArticle field.
+func (r *mutationResolver) UpdateArticle(ctx context.Context, id string, expectedVersion int, input model.ArticleInput) (*news.Article, error) {
+	return r.Desk.UpdateArticle(ctx, id, expectedVersion, articleInput(input))
+}
+
+// PublishArticle is the resolver for the publishArticle field.
+func (r *mutationResolver) PublishArticle(ctx context.Context, id string, at *time.Time) (*news.Article, error) {
+	return r.Desk.PublishArticle(ctx, id, at)
+}
+
+// UnpublishArticle is the resolver for the unpublishArticle field.
+func (r *mutationResolver) UnpublishArticle(ctx context.Context, id string) (*news.Article, error) {
+	return r.Desk.UnpublishArticle(ctx, id)
+}
+
+// DeleteArticle is the resolver for the deleteArticle field.
+func (r *mutationResolver) DeleteArticle(ctx context.Context, id string) (string, error) {
+	return r.Desk.DeleteArticle(ctx, id)
+}
+
+// RestoreRevision is the resolver for the restoreRevision field.
+func (r *mutationResolver) RestoreRevision(ctx context.Context, articleID string, revision int) (*news.Article, error) {
+	return r.Desk.RestoreRevision(ctx, articleID, revision)
+}
+
+// CreateAuthor is the resolver for the createAuthor field.
+func (r *mutationResolver) CreateAuthor(ctx context.Context, input news.AuthorInput) (*news.Author, error) {
+	return r.Desk.CreateAuthor(ctx, input)
+}
+
+// UpdateAuthor is the resolver for the updateAuthor field.
+func (r *mutationResolver) UpdateAuthor(ctx context.Context, id string, input news.AuthorInput) (*news.Author, error) {
+	return r.Desk.UpdateAuthor(ctx, id, input)
 }
 
 // Node is the resolver for the node field.
@@ -135,6 +191,11 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*auth.Key, error) {
 	return r.Keys.List(ctx)
 }
 
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int) ([]*news.AuditEntry, error) {
+	return r.Desk.AuditLog(ctx, first)
+}
+
 // ID is the resolver for the id field.
 func (r *sectionResolver) ID(ctx context.Context, obj *news.Section) (string, error) {
 	return news.GlobalID(news.NodeSection, obj.Slug), nil
@@ -161,6 +222,9 @@ func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
 // Article returns ArticleResolver implementation.
 func (r *Resolver) Article() ArticleResolver { return &articleResolver{r} }
 
+// AuditEntry returns AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
+
 // Author returns AuthorResolver implementation.
 func (r *Resolver) Author() AuthorResolver { return &authorResolver{r} }
 
@@ -180,12 +244,13 @@ func (r *Resolver) Section() SectionResolver { return &sectionResolver{r} }
 func (r *Resolver) Tag() TagResolver { return &tagResolver{r} }
 
 type (
-	apiKeyResolver   struct{ *Resolver }
-	articleResolver  struct{ *Resolver }
-	authorResolver   struct{ *Resolver }
-	imageResolver    struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	sectionResolver  struct{ *Resolver }
-	tagResolver      struct{ *Resolver }
+	apiKeyResolver     struct{ *Resolver }
+	articleResolver    struct{ *Resolver }
+	auditEntryResolver struct{ *Resolver }
+	authorResolver     struct{ *Resolver }
+	imageResolver      struct{ *Resolver }
+	mutationResolver   struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
+	sectionResolver    struct{ *Resolver }
+	tagResolver        struct{ *Resolver }
 )

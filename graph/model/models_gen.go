@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/newsgraph/newsgraph/internal/auth"
+	"github.com/newsgraph/newsgraph/internal/news"
 )
 
 // Narrows `articles`. Slugs that name no section, tag or author are rejected
@@ -27,6 +28,30 @@ type ArticleFilter struct {
 	PublishedBefore *time.Time `json:"publishedBefore,omitempty"`
 	// Editors only: the workflow status to list. Readers always get PUBLISHED.
 	Status *ArticleStatus `json:"status,omitempty"`
+}
+
+// A story as an editor writes it. On update, fields left out stay as they are.
+// Headline, dek, captions, credits and names are plain text: HTML tags are
+// refused. The body is stored as sanitised CommonMark whatever its format.
+type ArticleInput struct {
+	// 1 to 140 characters; required on create.
+	Headline *string `json:"headline,omitempty"`
+	// At most 280 characters.
+	Dek *string `json:"dek,omitempty"`
+	// At most 200 KB.
+	Body *string `json:"body,omitempty"`
+	// How `body` is written: MARKDOWN (the default), HTML or TEXT.
+	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
+	// Generated from the headline when left out on create (made unique with -2, -3 ...); fixed once published.
+	Slug *string `json:"slug,omitempty"`
+	// The byline, in order: author IDs.
+	AuthorIds []string `json:"authorIds,omitempty"`
+	// A section slug.
+	Section *string `json:"section,omitempty"`
+	// Tag slugs; each must exist.
+	Tags          []string          `json:"tags,omitempty"`
+	FeaturedImage *news.ImageInput  `json:"featuredImage,omitempty"`
+	Source        *news.SourceInput `json:"source,omitempty"`
 }
 
 type ArticleOrder struct {

@@ -12,7 +12,7 @@ import (
 
 // addRoutes lists every route the service serves.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys})
+	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk})
 	mux.Handle("/graphql", auth.Middleware(d.Keys, d.Limiter, d.Logger, loaders.Middleware(d.News.Store(), gql)))
 	mux.Handle("GET /{$}", playground.Handler("newsgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", handleHealthz)

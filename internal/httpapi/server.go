@@ -27,6 +27,8 @@ type Deps struct {
 	// request rate.
 	Keys    *auth.Keys
 	Limiter auth.Limiter
+	// Desk is the write side editors use.
+	Desk *news.Desk
 	// Ready names each dependency /readyz pings (e.g. "mongodb").
 	Ready map[string]Pinger
 }

@@ -16,9 +16,7 @@ import (
 
 // InsertKey implements auth.Store.
 func (s *Store) InsertKey(ctx context.Context, k *auth.Key) error {
-	ctx, cancel := s.deadline(ctx)
-	defer cancel()
-	if _, err := s.apiKeys.InsertOne(ctx, k); err != nil {
+	if err := insertOne(ctx, s, s.apiKeys, k); err != nil {
 		return fmt.Errorf("apikeys insert: %w", err)
 	}
 	return nil

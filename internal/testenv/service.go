@@ -47,6 +47,8 @@ type ServiceOptions struct {
 	// in-process limiter otherwise.
 	Redis       redis.UniversalClient
 	RedisPrefix string
+	// Listener hears every write the desk makes; none when nil.
+	Listener news.Listener
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -60,6 +62,9 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 			t.Fatal(err)
 		}
 	}
+	if o.Listener == nil {
+		o.Listener = news.Listeners{}
+	}
 	if o.BaseURL == "" {
 		o.BaseURL = "https://news.example.test"
 	}
@@ -71,6 +76,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		News:    svc,
 		Keys:    keys,
 		Limiter: auth.NewLimiter(o.Redis, o.RedisPrefix),
+		Desk:    news.NewDesk(st, o.Listener),
 		Ready:   map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := httptest.NewServer(h)
