@@ -66,11 +66,18 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		log.Info("database: MongoDB", "uri", config.Redacted(uri), "database", cfg.MongoDatabase)
 	}
 
-	st, err := store.OpenWithIndexes(ctx, uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout})
+	st, err := store.Open(uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout})
 	if err != nil {
 		return err
 	}
-	defer st.Shutdown()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = st.Close(ctx)
+	}()
+	if err := st.EnsureIndexes(ctx); err != nil {
+		return err
+	}
 	if cfg.DemoContent {
 		loaded, err := demo.LoadIfEmpty(ctx, st, time.Now())
 		if err != nil {

