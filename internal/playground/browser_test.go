@@ -48,12 +48,12 @@ func screenshotDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// An editor with only a browser: opens the playground, puts the key in the
-// headers editor, creates and publishes a story; a reader then gets it.
+// An editor with only a browser and the README: opens the playground on the
+// demo newsroom, uses its CreateDraft and Publish tabs with the key in the
+// headers editor; a reader then gets the story.
 func TestEditorPublishesFromThePlaygroundInARealBrowser(t *testing.T) {
 	exe := chromium(t)
-	svc := testenv.NewService(t, testenv.ServiceOptions{})
-	svc.AddSection(t, "city", "City")
+	svc := testenv.NewService(t, testenv.ServiceOptions{Demo: true})
 	key := svc.NewKey(t, news.RoleEditor)
 
 	opts := []chromedp.ExecAllocatorOption{
@@ -77,23 +77,45 @@ func TestEditorPublishesFromThePlaygroundInARealBrowser(t *testing.T) {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelTimeout()
 
-	// setEditor replaces the text of a GraphiQL (CodeMirror) editor, as
-	// typing would, so GraphiQL's own state follows.
-	setEditor := func(selector, text string) chromedp.Action[chromedp.Void] {
-		js := fmt.Sprintf(`(() => { document.querySelector(%q).CodeMirror.setValue(%q); return true; })()`,
-			selector+" .CodeMirror", text)
-		eval := chromedp.Evaluate[bool](js)
+	// js runs a script in the page, as a user's clicks and typing would act.
+	js := func(script string) chromedp.Action[chromedp.Void] {
+		eval := chromedp.Evaluate[bool]("(() => {" + script + "; return true; })()")
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 			_, err := eval(ctx, tg)
 			return chromedp.Void{}, err
 		}
 	}
+	// setEditor replaces the text of a GraphiQL (CodeMirror) editor, so
+	// GraphiQL's own state follows as it does for typing.
+	setEditor := func(selector, text string) chromedp.Action[chromedp.Void] {
+		return js(fmt.Sprintf(`document.querySelector(%q).CodeMirror.setValue(%q)`, selector+" .CodeMirror", text))
+	}
+	openTab := func(name string) chromedp.Action[chromedp.Void] {
+		return js(fmt.Sprintf(`[...document.querySelectorAll(".graphiql-tab-button")].find(b => b.textContent.trim() === %q).click()`, name))
+	}
+	const toolEditor = ".graphiql-editor-tool .graphiql-editor:not(.hidden)"
+	// fill opens a tab and fills in its headers (the key) and, if given,
+	// its variables, the way the README tells an editor to.
+	fill := func(tab, variables string) error {
+		steps := []chromedp.Action[chromedp.Void]{
+			openTab(tab),
+			chromedp.Click(chromedp.CSS(`button[data-name="headers"]`)),
+			chromedp.WaitVisible(chromedp.CSS(toolEditor + " .CodeMirror")),
+			setEditor(toolEditor, fmt.Sprintf(`{"Authorization": %q}`, key)),
+		}
+		if variables != "" {
+			steps = append(steps, chromedp.Click(chromedp.CSS(`button[data-name="variables"]`)),
+				chromedp.WaitVisible(chromedp.CSS(toolEditor+" .CodeMirror")),
+				setEditor(toolEditor, variables))
+		}
+		return chromedp.Do(ctx, steps...)
+	}
 	const response = ".graphiql-response .CodeMirror"
 	// run clicks the execute button and waits for a response that mentions
 	// want.
 	run := func(want string) (map[string]any, error) {
-		// GraphiQL reparses the document (to know its operation) a moment
-		// after an edit, as it would after a person's last keystroke.
+		// GraphiQL takes in an edit a moment after it, as it would after a
+		// person's last keystroke.
 		time.Sleep(time.Second)
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
 			return nil, err
@@ -106,13 +128,13 @@ func TestEditorPublishesFromThePlaygroundInARealBrowser(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
+			if strings.Contains(text, "errors") {
+				return nil, fmt.Errorf("GraphQL errors in the playground: %s", text)
+			}
 			if strings.Contains(text, want) {
 				var out map[string]any
 				if err := json.Unmarshal([]byte(text), &out); err != nil {
 					return nil, fmt.Errorf("response %q: %w", text, err)
-				}
-				if out["errors"] != nil {
-					return nil, fmt.Errorf("GraphQL errors in the playground: %s", text)
 				}
 				return out, nil
 			}
@@ -120,18 +142,18 @@ func TestEditorPublishesFromThePlaygroundInARealBrowser(t *testing.T) {
 		return nil, fmt.Errorf("no response with %q; last: %q", want, text)
 	}
 
-	headers := fmt.Sprintf(`{"Authorization": %q}`, key)
-	err := chromedp.Do(ctx,
+	if err := chromedp.Do(ctx,
 		chromedp.Navigate(svc.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(".graphiql-query-editor .CodeMirror")),
-		chromedp.WaitVisible(chromedp.CSS(`button[data-name="headers"]`)),
-		chromedp.Click(chromedp.CSS(`button[data-name="headers"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")),
-		setEditor(".graphiql-editor-tool .graphiql-editor:not(.hidden)", headers),
-		setEditor(".graphiql-query-editor", `mutation { createArticle(input: {headline: "Made in the playground", `+
-			`body: "Typed in a **real** browser.", section: "city"}) { id slug status } }`),
-	)
-	if err != nil {
+		chromedp.WaitVisible(chromedp.CSS(".graphiql-tab-button")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The reader's tab works as it comes, with no key.
+	if _, err := run(`"headline"`); err != nil {
+		t.Fatal(err)
+	}
+	if err := fill("CreateDraft", ""); err != nil {
 		t.Fatal(err)
 	}
 	created, err := run(`"DRAFT"`)
@@ -141,8 +163,7 @@ func TestEditorPublishesFromThePlaygroundInARealBrowser(t *testing.T) {
 	article := created["data"].(map[string]any)["createArticle"].(map[string]any)
 	id, slug := article["id"].(string), article["slug"].(string)
 
-	if err := chromedp.Do(ctx, setEditor(".graphiql-query-editor",
-		fmt.Sprintf(`mutation { publishArticle(id: %q) { slug status publishedAt } }`, id))); err != nil {
+	if err := fill("Publish", fmt.Sprintf(`{"id": %q, "at": null}`, id)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := run(`"PUBLISHED"`); err != nil {
@@ -160,12 +181,16 @@ func TestEditorPublishesFromThePlaygroundInARealBrowser(t *testing.T) {
 	t.Logf("screenshot: %s", shot)
 
 	// An anonymous reader, over plain HTTP, now gets the story.
-	res := svc.Query(t, `query($s: String) { article(slug: $s) { headline status body } }`, map[string]any{"s": slug})
+	res := svc.Query(t, `query($s: String) { article(slug: $s) { headline status body section { slug } } }`, map[string]any{"s": slug})
 	var out struct {
-		Article *struct{ Headline, Status, Body string }
+		Article *struct {
+			Headline, Status, Body string
+			Section                struct{ Slug string }
+		}
 	}
 	res.Decode(t, &out)
-	if out.Article == nil || out.Article.Status != "PUBLISHED" || !strings.Contains(out.Article.Body, "<strong>real</strong>") {
+	if out.Article == nil || out.Article.Status != "PUBLISHED" || out.Article.Section.Slug != "politics" ||
+		!strings.Contains(out.Article.Body, "<strong>pilot</strong>") {
 		t.Fatalf("reader got %+v", out.Article)
 	}
 }

@@ -29,7 +29,8 @@
           headline: "Night buses return to the river line",
           dek: "A six-month pilot starts in May.",
           body: "The **pilot** runs every 20 minutes.\n\n## Routes\n\n- N1\n- N4",
-          section: "city"
+          section: "politics",
+          tags: ["transit"]
         }
       }, null, 2),
       headers: editorHeaders
