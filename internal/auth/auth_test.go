@@ -17,8 +17,12 @@ const publicQuery = `{ sections { slug } }`
 
 func TestNoKeyIsAReaderAndBadKeysAreRefused(t *testing.T) {
 	svc := testenv.NewService(t, testenv.ServiceOptions{})
-	if res := svc.Query(t, publicQuery, nil); len(res.Errors) > 0 {
+	res := svc.Query(t, publicQuery, nil)
+	if len(res.Errors) > 0 {
 		t.Fatalf("reader refused: %+v", res.Errors)
+	}
+	if !strings.Contains(res.Header.Get("Vary"), "Authorization") {
+		t.Fatalf("responses do not vary by Authorization: %q", res.Header.Values("Vary"))
 	}
 	for _, header := range []string{
 		"Bearer ng_not-a-key-this-service-issued", "Bearer", "Basic dXNlcjpwYXNz", "ng_bare-key-without-scheme",
@@ -150,5 +154,21 @@ func TestRateLimitPerKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A key that cannot be checked (database down) gets an internal error, never
+// a reader's answer.
+func TestUncheckableKeyIsNotAReader(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{})
+	editor := svc.NewKey(t, news.RoleEditor)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := svc.Store.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := svc.Query(t, publicQuery, nil, "Authorization", editor)
+	if res.Code() != "INTERNAL_SERVER_ERROR" || string(res.Data) != "" && string(res.Data) != "null" {
+		t.Fatalf("code %q data %s", res.Code(), res.Data)
 	}
 }

@@ -27,6 +27,9 @@ func Refusal(ctx context.Context) error {
 // (never quietly treated as a reader).
 func Middleware(keys *Keys, limiter Limiter, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An editor's answer (drafts included) must never be served from a
+		// shared cache to a reader, or the other way round.
+		w.Header().Add("Vary", "Authorization")
 		header := r.Header.Get("Authorization")
 		if header == "" {
 			next.ServeHTTP(w, r)
