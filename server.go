@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/demo"
@@ -116,9 +117,26 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		log.Info("demo content", "loaded_now", loaded)
 	}
 
+	keys := auth.NewKeys(st)
+	if cfg.DemoKeys() {
+		if err := auth.SeedDemoKeys(ctx, keys, log); err != nil {
+			return err
+		}
+	}
+	if cfg.DemoEditorKey != "" {
+		if err := auth.RegisterDemoEditorKey(ctx, keys, cfg.DemoEditorKey); err != nil {
+			return err
+		}
+	}
+
 	handler := httpapi.NewServer(httpapi.Deps{
-		Logger:   log,
-		News:     news.NewService(c.Wrap(st), cfg.PublicBaseURL, news.WithTrending(c.Trending())),
+		Logger:  log,
+		News:    news.NewService(c.Wrap(st), cfg.PublicBaseURL, news.WithTrending(c.Trending())),
+		Keys:    keys,
+		Limiter: auth.NewLimiter(rdb, cfg.RedisPrefix),
+		// Every write the desk lands invalidates the cache, here and, over
+		// pub/sub, on every other instance.
+		Desk:     news.NewDesk(st, c),
 		Cache:    c,
 		Metrics:  reg,
 		Ready:    map[string]httpapi.Pinger{"mongodb": st},

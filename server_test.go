@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/newsgraph/newsgraph/internal/devdb"
 )
 
 // syncBuffer is the service's stdout, read while it is written.
@@ -104,18 +108,73 @@ func TestRunEmbeddedDefaultServesDemoAndKeepsDataAcrossRestart(t *testing.T) {
 	}
 	res.Body.Close()
 	logs := stop()
+	demoKeys := demoKeyLog.FindAllStringSubmatch(logs, -1)
+	if len(demoKeys) != 2 || demoKeys[0][1] != "EDITOR" || demoKeys[1][1] != "ADMIN" {
+		t.Fatalf("first start did not log one EDITOR and one ADMIN key:\n%s", logs)
+	}
 	for _, want := range []string{"embedded FerretDB", `"loaded_now":true`, "in-process only", "shutting down"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("start-up log lacks %q:\n%s", want, logs)
 		}
 	}
 
+	env["DEMO_EDITOR_KEY"] = "demo-editor-key-from-the-readme"
 	base, stop = start(t, env)
 	if got := countArticles(t, base); got != n {
 		t.Fatalf("after restart readers see %d articles, want %d", got, n)
 	}
-	if logs := stop(); !strings.Contains(logs, `"loaded_now":false`) {
+	// The logged keys survive the restart, and so does the key the README names.
+	for _, key := range []string{demoKeys[0][2], env["DEMO_EDITOR_KEY"]} {
+		if code := draftsCode(t, base, key); code != "" {
+			t.Errorf("key %s: drafts answered %s", key, code)
+		}
+	}
+	logs = stop()
+	if !strings.Contains(logs, `"loaded_now":false`) {
 		t.Errorf("demo content was loaded again on restart:\n%s", logs)
+	}
+	if demoKeyLog.MatchString(logs) {
+		t.Errorf("a restart invented keys again:\n%s", logs)
+	}
+}
+
+var demoKeyLog = regexp.MustCompile(`"msg":"demo API key created; it is shown only now","role":"(\w+)","id":"[^"]+","key":"([^"]+)"`)
+
+// draftsCode lists drafts with key and returns the error code, "" for none.
+func draftsCode(t *testing.T, base, key string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql",
+		strings.NewReader(`{"query":"{ articles(filter: {status: DRAFT}) { edges { cursor } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Errors []struct{ Extensions struct{ Code string } }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Errors) > 0 {
+		return out.Errors[0].Extensions.Code
+	}
+	return ""
+}
+
+// A start on a real MongoDB (here: a FerretDB passed in as MONGODB_URI)
+// never invents keys.
+func TestRunWithMongoURIInventsNoKeys(t *testing.T) {
+	db, err := devdb.Start(t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, stop := start(t, map[string]string{"PORT": "0", "HOST": "127.0.0.1", "MONGODB_URI": db.URI()})
+	if logs := stop(); demoKeyLog.MatchString(logs) || strings.Contains(logs, "demo API key") {
+		t.Fatalf("keys invented on MONGODB_URI:\n%s", logs)
 	}
 }
 

@@ -63,3 +63,23 @@ func trendWindow(w *model.TrendWindow) news.TrendWindow {
 	}
 	return news.TrendWindow(*w)
 }
+
+func articleInput(in model.ArticleInput) news.ArticleInput {
+	out := news.ArticleInput{
+		Headline: in.Headline, Dek: in.Dek, Body: in.Body, Slug: in.Slug, AuthorIDs: in.AuthorIds,
+		Section: in.Section, Tags: in.Tags, FeaturedImage: in.FeaturedImage, Source: in.Source,
+		BodyFormat: news.BodyMarkdown,
+	}
+	if in.BodyFormat != nil {
+		out.BodyFormat = news.BodyInputFormat(*in.BodyFormat)
+	}
+	return out
+}
+
+func optionalGlobalID(kind, key string) *string {
+	if key == "" {
+		return nil
+	}
+	id := news.GlobalID(kind, key)
+	return &id
+}

@@ -35,8 +35,13 @@ func (e *internalError) Unwrap() error { return e.err }
 // isDomainError reports whether err is one of the errors news defines for
 // clients.
 func isDomainError(err error) bool {
-	var in *news.InputError
-	return errors.As(err, &in) || errors.Is(err, news.ErrNotFound) ||
+	var (
+		in       *news.InputError
+		conflict *news.ConflictError
+		limited  *news.RateLimitedError
+	)
+	return errors.As(err, &in) || errors.As(err, &conflict) || errors.As(err, &limited) ||
+		errors.Is(err, news.ErrNotFound) ||
 		errors.Is(err, news.ErrForbidden) || errors.Is(err, news.ErrUnauthenticated)
 }
 
@@ -68,6 +73,8 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	var (
 		in       *news.InputError
+		conflict *news.ConflictError
+		limited  *news.RateLimitedError
 		internal *internalError
 	)
 	switch {
@@ -77,6 +84,14 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		gqlErr.Message = in.Error()
 		setCode(gqlErr, CodeBadUserInput)
 		gqlErr.Extensions["field"] = in.Field
+	case errors.As(err, &conflict):
+		gqlErr.Message = conflict.Error()
+		setCode(gqlErr, CodeConflict)
+		gqlErr.Extensions["currentVersion"] = conflict.CurrentVersion
+	case errors.As(err, &limited):
+		gqlErr.Message = limited.Error()
+		setCode(gqlErr, CodeRateLimited)
+		gqlErr.Extensions["retryAfterSeconds"] = limited.RetryAfterSeconds
 	case errors.Is(err, news.ErrNotFound):
 		setCode(gqlErr, CodeNotFound)
 	case errors.Is(err, news.ErrForbidden):

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
@@ -20,6 +22,8 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	News   *news.Service
+	Keys   *auth.Keys
+	Desk   *news.Desk
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 	Limits   Limits
@@ -32,7 +36,9 @@ type Options struct {
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
 	o.Limits.defaults()
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{News: o.News}, Complexity: complexityRoot()}))
+	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk}, Complexity: complexityRoot()}
+	cfg.Directives.HasRole = hasRole
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -59,7 +65,32 @@ func NewHandler(o Options) *handler.Server {
 		return next(ctx)
 	})
 	srv.AroundFields(markInternal)
+	srv.AroundResponses(refuseBadCredentials)
 	srv.SetErrorPresenter(errorPresenter(o.Logger, m))
 	srv.SetRecoverFunc(recoverFunc)
 	return srv
+}
+
+// hasRole is the @hasRole directive: the field runs only for a viewer whose
+// role is high enough.
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, role model.Role) (any, error) {
+	if err := news.RequireRole(ctx, news.Role(role)); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// refuseBadCredentials answers a request whose key the auth middleware
+// refused (unknown, revoked, malformed, over its limit) with that error alone,
+// executing nothing: a bad key is never quietly served as a reader.
+func refuseBadCredentials(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	err := auth.Refusal(ctx)
+	if err == nil {
+		return next(ctx)
+	}
+	if !isDomainError(err) {
+		err = &internalError{err: err}
+	}
+	graphql.AddError(ctx, err)
+	return &graphql.Response{Errors: graphql.GetErrors(ctx)}
 }

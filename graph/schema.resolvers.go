@@ -7,11 +7,18 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
+
+// Role is the resolver for the role field.
+func (r *apiKeyResolver) Role(ctx context.Context, obj *auth.Key) (model.Role, error) {
+	return model.Role(obj.Role), nil
+}
 
 // ID is the resolver for the id field.
 func (r *articleResolver) ID(ctx context.Context, obj *news.Article) (string, error) {
@@ -58,6 +65,21 @@ func (r *articleResolver) Status(ctx context.Context, obj *news.Article) (model.
 	return model.ArticleStatus(obj.StatusAt(r.News.Now())), nil
 }
 
+// Revisions is the resolver for the revisions field.
+func (r *articleResolver) Revisions(ctx context.Context, obj *news.Article, first *int) ([]*news.Revision, error) {
+	return r.Desk.Revisions(ctx, obj, first)
+}
+
+// ArticleID is the resolver for the articleId field.
+func (r *auditEntryResolver) ArticleID(ctx context.Context, obj *news.AuditEntry) (*string, error) {
+	return optionalGlobalID(news.NodeArticle, obj.ArticleID), nil
+}
+
+// AuthorID is the resolver for the authorId field.
+func (r *auditEntryResolver) AuthorID(ctx context.Context, obj *news.AuditEntry) (*string, error) {
+	return optionalGlobalID(news.NodeAuthor, obj.AuthorID), nil
+}
+
 // ID is the resolver for the id field.
 func (r *authorResolver) ID(ctx context.Context, obj *news.Author) (string, error) {
 	return news.GlobalID(news.NodeAuthor, obj.ID), nil
@@ -71,6 +93,57 @@ func (r *authorResolver) Articles(ctx context.Context, obj *news.Author, first *
 // URL is the resolver for the url field.
 func (r *imageResolver) URL(ctx context.Context, obj *news.Image, width *int) (string, error) {
 	return obj.RenditionURL(intOr0(width))
+}
+
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, name string, role model.Role, ratePerMinute *int) (*model.CreatedAPIKey, error) {
+	secret, k, err := r.Keys.Create(ctx, name, news.Role(role), intOr0(ratePerMinute))
+	return &model.CreatedAPIKey{Key: secret, APIKey: k}, err
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*auth.Key, error) {
+	return r.Keys.Revoke(ctx, id)
+}
+
+// CreateArticle is the resolver for the createArticle field.
+func (r *mutationResolver) CreateArticle(ctx context.Context, input model.ArticleInput) (*news.Article, error) {
+	return r.Desk.CreateArticle(ctx, articleInput(input))
+}
+
+// UpdateArticle is the resolver for the updateArticle field.
+func (r *mutationResolver) UpdateArticle(ctx context.Context, id string, expectedVersion int, input model.ArticleInput) (*news.Article, error) {
+	return r.Desk.UpdateArticle(ctx, id, expectedVersion, articleInput(input))
+}
+
+// PublishArticle is the resolver for the publishArticle field.
+func (r *mutationResolver) PublishArticle(ctx context.Context, id string, at *time.Time) (*news.Article, error) {
+	return r.Desk.PublishArticle(ctx, id, at)
+}
+
+// UnpublishArticle is the resolver for the unpublishArticle field.
+func (r *mutationResolver) UnpublishArticle(ctx context.Context, id string) (*news.Article, error) {
+	return r.Desk.UnpublishArticle(ctx, id)
+}
+
+// DeleteArticle is the resolver for the deleteArticle field.
+func (r *mutationResolver) DeleteArticle(ctx context.Context, id string) (string, error) {
+	return r.Desk.DeleteArticle(ctx, id)
+}
+
+// RestoreRevision is the resolver for the restoreRevision field.
+func (r *mutationResolver) RestoreRevision(ctx context.Context, articleID string, revision int) (*news.Article, error) {
+	return r.Desk.RestoreRevision(ctx, articleID, revision)
+}
+
+// CreateAuthor is the resolver for the createAuthor field.
+func (r *mutationResolver) CreateAuthor(ctx context.Context, input news.AuthorInput) (*news.Author, error) {
+	return r.Desk.CreateAuthor(ctx, input)
+}
+
+// UpdateAuthor is the resolver for the updateAuthor field.
+func (r *mutationResolver) UpdateAuthor(ctx context.Context, id string, input news.AuthorInput) (*news.Author, error) {
+	return r.Desk.UpdateAuthor(ctx, id, input)
 }
 
 // Node is the resolver for the node field.
@@ -118,6 +191,16 @@ func (r *queryResolver) MostRead(ctx context.Context, section *string, window *m
 	return r.News.MostRead(ctx, section, trendWindow(window), first)
 }
 
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context) ([]*auth.Key, error) {
+	return r.Keys.List(ctx)
+}
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int) ([]*news.AuditEntry, error) {
+	return r.Desk.AuditLog(ctx, first)
+}
+
 // ID is the resolver for the id field.
 func (r *sectionResolver) ID(ctx context.Context, obj *news.Section) (string, error) {
 	return news.GlobalID(news.NodeSection, obj.Slug), nil
@@ -138,14 +221,23 @@ func (r *tagResolver) Articles(ctx context.Context, obj *news.Tag, first *int, a
 	return r.News.ArticlesTagged(ctx, obj.Slug, news.PageArgs{First: first, After: after})
 }
 
+// ApiKey returns ApiKeyResolver implementation.
+func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
+
 // Article returns ArticleResolver implementation.
 func (r *Resolver) Article() ArticleResolver { return &articleResolver{r} }
+
+// AuditEntry returns AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
 
 // Author returns AuthorResolver implementation.
 func (r *Resolver) Author() AuthorResolver { return &authorResolver{r} }
 
 // Image returns ImageResolver implementation.
 func (r *Resolver) Image() ImageResolver { return &imageResolver{r} }
+
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -157,10 +249,13 @@ func (r *Resolver) Section() SectionResolver { return &sectionResolver{r} }
 func (r *Resolver) Tag() TagResolver { return &tagResolver{r} }
 
 type (
-	articleResolver struct{ *Resolver }
-	authorResolver  struct{ *Resolver }
-	imageResolver   struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
-	sectionResolver struct{ *Resolver }
-	tagResolver     struct{ *Resolver }
+	apiKeyResolver     struct{ *Resolver }
+	articleResolver    struct{ *Resolver }
+	auditEntryResolver struct{ *Resolver }
+	authorResolver     struct{ *Resolver }
+	imageResolver      struct{ *Resolver }
+	mutationResolver   struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
+	sectionResolver    struct{ *Resolver }
+	tagResolver        struct{ *Resolver }
 )

@@ -8,6 +8,9 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/newsgraph/newsgraph/internal/auth"
+	"github.com/newsgraph/newsgraph/internal/news"
 )
 
 // Narrows `articles`. Slugs that name no section, tag or author are rejected
@@ -27,9 +30,42 @@ type ArticleFilter struct {
 	Status *ArticleStatus `json:"status,omitempty"`
 }
 
+// A story as an editor writes it. On update, fields left out stay as they are.
+// Headline, dek, captions, credits and names are plain text: HTML tags are
+// refused. The body is stored as sanitised CommonMark whatever its format.
+type ArticleInput struct {
+	// 1 to 140 characters; required on create.
+	Headline *string `json:"headline,omitempty"`
+	// At most 280 characters.
+	Dek *string `json:"dek,omitempty"`
+	// At most 200 KB.
+	Body *string `json:"body,omitempty"`
+	// How `body` is written: MARKDOWN (the default), HTML or TEXT.
+	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
+	// Generated from the headline when left out on create (made unique with -2, -3 ...); fixed once published.
+	Slug *string `json:"slug,omitempty"`
+	// The byline, in order: author IDs.
+	AuthorIds []string `json:"authorIds,omitempty"`
+	// A section slug.
+	Section *string `json:"section,omitempty"`
+	// Tag slugs; each must exist.
+	Tags          []string          `json:"tags,omitempty"`
+	FeaturedImage *news.ImageInput  `json:"featuredImage,omitempty"`
+	Source        *news.SourceInput `json:"source,omitempty"`
+}
+
 type ArticleOrder struct {
 	Field     ArticleOrderField `json:"field"`
 	Direction OrderDirection    `json:"direction"`
+}
+
+type CreatedAPIKey struct {
+	// The key to send as `Authorization: Bearer <key>`. Store it now: it is not shown again.
+	Key    string    `json:"key"`
+	APIKey *auth.Key `json:"apiKey"`
+}
+
+type Mutation struct {
 }
 
 type Query struct {
@@ -265,6 +301,67 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an API key lets its holder do. Callers without a key are readers.
+type Role string
+
+const (
+	// Pulls published content (embeds, feeds) under its own rate limit.
+	RolePartner Role = "PARTNER"
+	// Writes, revises, schedules and publishes stories; sees drafts.
+	RoleEditor Role = "EDITOR"
+	// Everything an editor does, plus managing API keys.
+	RoleAdmin Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RolePartner,
+	RoleEditor,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RolePartner, RoleEditor, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -37,6 +37,7 @@ func (s *Store) ArticleByID(ctx context.Context, id string) (*news.Article, erro
 		return s.Store.ArticleByID(ctx, id)
 	})
 	tag(ctx, tagArticle(id))
+	capAtPublication(ctx, a)
 	return a, err
 }
 
@@ -48,6 +49,7 @@ func (s *Store) ArticleBySlug(ctx context.Context, slug string) (*news.Article, 
 	if a != nil {
 		tag(ctx, tagArticle(a.ID))
 	}
+	capAtPublication(ctx, a)
 	return a, err
 }
 
@@ -56,7 +58,20 @@ func (s *Store) ArticlesByIDs(ctx context.Context, ids []string) (map[string]*ne
 	for _, id := range ids {
 		tag(ctx, tagArticle(id))
 	}
+	for _, a := range out {
+		capAtPublication(ctx, a)
+	}
 	return out, err
+}
+
+// capAtPublication keeps a response that saw a scheduled story (as absent,
+// to a reader) from being kept past the moment the story goes live.
+func capAtPublication(ctx context.Context, a *news.Article) {
+	if a != nil && a.PublishedAt != nil {
+		if until := time.Until(*a.PublishedAt); until > 0 {
+			capTTL(ctx, until)
+		}
+	}
 }
 
 func (s *Store) Articles(ctx context.Context, q news.ArticleQuery) ([]*news.Article, error) {

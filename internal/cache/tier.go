@@ -95,6 +95,11 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 	}
 	t.m.count(t.name, TierL1, ResultMiss)
 	res, err, _ := t.group.Do(key, func() (any, error) {
+		// A load that finished just before this call joined the group has
+		// filled the in-process tier: look again before going further.
+		if e, ok := t.l1.GetIfPresent(key); ok && time.Now().Before(e.fresh) {
+			return e, nil
+		}
 		if e := t.fromRedis(ctx, key, now); e != nil {
 			if now.Before(e.fresh) {
 				t.l1.Set(key, e)

@@ -37,6 +37,10 @@ type Config struct {
 	// DemoContent loads the demo corpus into an empty database
 	// (DEMO_CONTENT; default true on the embedded database, false otherwise).
 	DemoContent bool
+	// DemoEditorKey, when set (DEMO_EDITOR_KEY), is registered as an EDITOR
+	// API key at start, so a README can give a new user a known key. At
+	// least 16 characters.
+	DemoEditorKey string
 	// DBTimeout bounds each database call (DB_TIMEOUT, default 5s).
 	DBTimeout time.Duration
 	// ShutdownTimeout is how long in-flight requests get to finish
@@ -54,6 +58,10 @@ type Config struct {
 
 // Embedded reports whether the service runs its own database.
 func (c Config) Embedded() bool { return c.MongoURI == "" }
+
+// DemoKeys reports whether a first start creates an EDITOR and an ADMIN key
+// and logs them: on the embedded demo only, never on a real MongoDB.
+func (c Config) DemoKeys() bool { return c.Embedded() }
 
 // Addr is the listen address.
 func (c Config) Addr() string { return c.Host + ":" + strconv.Itoa(c.Port) }
@@ -74,6 +82,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataDir:       env("DATA_DIR", "./data"),
 		RedisURL:      env("REDIS_URL", ""),
 		RedisPrefix:   env("REDIS_PREFIX", "newsgraph:"),
+		DemoEditorKey: env("DEMO_EDITOR_KEY", ""),
 		PublicBaseURL: strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
 	}
 	var err error
@@ -103,6 +112,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.MaxDepth, err = strconv.Atoi(env("GRAPHQL_MAX_DEPTH", "12")); err != nil || c.MaxDepth < 1 {
 		return Config{}, fmt.Errorf("GRAPHQL_MAX_DEPTH: %q is not a positive number", getenv("GRAPHQL_MAX_DEPTH"))
+	}
+	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
+		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")
 	}
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Config{}, fmt.Errorf("PUBLIC_BASE_URL: %q is not an http(s) URL", c.PublicBaseURL)

@@ -15,14 +15,15 @@ func TestDefaultsRunTheEmbeddedDemo(t *testing.T) {
 	}
 	if c.Port != 8080 || !c.Embedded() || !c.DemoContent || c.DataDir != "./data" ||
 		c.MongoDatabase != "newsgraph" || c.RedisURL != "" || c.LogLevel != slog.LevelInfo ||
-		c.PublicBaseURL != "http://localhost:8080" || c.DBTimeout != 5*time.Second {
+		c.PublicBaseURL != "http://localhost:8080" || c.DBTimeout != 5*time.Second ||
+		!c.DemoKeys() || c.DemoEditorKey != "" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 }
 
 func TestExternalMongoDoesNotLoadDemoUnlessAsked(t *testing.T) {
 	c, err := FromEnv(envOf(map[string]string{"MONGODB_URI": "mongodb://db:27017"}))
-	if err != nil || c.DemoContent || c.Embedded() {
+	if err != nil || c.DemoContent || c.Embedded() || c.DemoKeys() {
 		t.Fatalf("got %+v, %v", c, err)
 	}
 	c, err = FromEnv(envOf(map[string]string{"MONGODB_URI": "mongodb://db:27017", "DEMO_CONTENT": "true"}))
@@ -36,6 +37,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"PORT": "eighty", "LOG_LEVEL": "loud", "DEMO_CONTENT": "maybe",
 		"DB_TIMEOUT": "-1s", "PUBLIC_BASE_URL": "ftp://x", "SHUTDOWN_TIMEOUT": "soon",
 		"REQUEST_TIMEOUT": "0s", "GRAPHQL_INTROSPECTION": "sometimes", "GRAPHQL_MAX_COMPLEXITY": "lots", "GRAPHQL_MAX_DEPTH": "-3",
+		"DEMO_EDITOR_KEY": "short",
 	} {
 		_, err := FromEnv(envOf(map[string]string{k: v}))
 		if err == nil || err.Error()[:len(k)] != k {

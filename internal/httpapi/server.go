@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
@@ -39,6 +40,12 @@ type Deps struct {
 	Limits graph.Limits
 	// RequestTimeout bounds one request's work (default 10s).
 	RequestTimeout time.Duration
+	// Keys check the bearer keys callers send; Limiter bounds each key's
+	// request rate.
+	Keys    *auth.Keys
+	Limiter auth.Limiter
+	// Desk is the write side editors use.
+	Desk *news.Desk
 }
 
 // NewServer returns the service's whole HTTP handler.

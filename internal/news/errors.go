@@ -35,3 +35,23 @@ func BadInput(field, format string, args ...any) error {
 func Forbidden(reason string) error {
 	return fmt.Errorf("%w: %s", ErrForbidden, reason)
 }
+
+// ConflictError: an edit was based on a version that is no longer current.
+// Nothing was written; the client re-reads CurrentVersion and merges.
+type ConflictError struct {
+	CurrentVersion int
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("the article has changed since you read it; it is now at version %d", e.CurrentVersion)
+}
+
+// RateLimitedError: the caller's key has used up its requests for now.
+type RateLimitedError struct {
+	// RetryAfterSeconds is when the next request will be allowed, rounded up.
+	RetryAfterSeconds int
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("rate limit exceeded; retry in %d seconds", e.RetryAfterSeconds)
+}

@@ -23,9 +23,12 @@ import (
 
 // Collection names.
 const (
-	articlesColl = "articles"
-	authorsColl  = "authors"
-	taxonomyColl = "taxonomy"
+	articlesColl  = "articles"
+	authorsColl   = "authors"
+	taxonomyColl  = "taxonomy"
+	apiKeysColl   = "apikeys"
+	revisionsColl = "article_revisions"
+	auditColl     = "audit_log"
 )
 
 // DefaultTimeout bounds every database call that has no shorter deadline.
@@ -33,12 +36,15 @@ const DefaultTimeout = 5 * time.Second
 
 // Store is the MongoDB implementation of news.Store.
 type Store struct {
-	client   *mongo.Client
-	db       *mongo.Database
-	articles *mongo.Collection
-	authors  *mongo.Collection
-	taxonomy *mongo.Collection
-	timeout  time.Duration
+	client    *mongo.Client
+	db        *mongo.Database
+	articles  *mongo.Collection
+	authors   *mongo.Collection
+	taxonomy  *mongo.Collection
+	apiKeys   *mongo.Collection
+	revisions *mongo.Collection
+	audit     *mongo.Collection
+	timeout   time.Duration
 
 	// roundTrips counts commands sent to the server: the cold-path cost that
 	// tests bound and the benchmark reports.
@@ -81,7 +87,31 @@ func Open(uri, name string, opts Options) (*Store, error) {
 	s.articles = s.db.Collection(articlesColl)
 	s.authors = s.db.Collection(authorsColl)
 	s.taxonomy = s.db.Collection(taxonomyColl)
+	s.apiKeys = s.db.Collection(apiKeysColl)
+	s.revisions = s.db.Collection(revisionsColl)
+	s.audit = s.db.Collection(auditColl)
 	return s, nil
+}
+
+// OpenWithIndexes opens the store as a process does at start: connected,
+// with its indexes in place.
+func OpenWithIndexes(ctx context.Context, uri, name string, opts Options) (*Store, error) {
+	s, err := Open(uri, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.EnsureIndexes(ctx); err != nil {
+		s.Shutdown()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Shutdown disconnects, giving in-flight calls five seconds.
+func (s *Store) Shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Close(ctx)
 }
 
 // Close disconnects.
@@ -113,13 +143,16 @@ func (s *Store) deadline(ctx context.Context) (context.Context, context.CancelFu
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*s.timeout)
 	defer cancel()
-	unique := options.Index().SetUnique(true)
+	// A fresh builder per index: the driver writes the index's name into the
+	// builder it is given, so a shared one would name every unique index
+	// after the first.
+	unique := func() *options.IndexOptionsBuilder { return options.Index().SetUnique(true) }
 	sets := []struct {
 		coll   *mongo.Collection
 		models []mongo.IndexModel
 	}{
 		{s.articles, []mongo.IndexModel{
-			{Keys: bson.D{{Key: "slug", Value: 1}}, Options: unique},
+			{Keys: bson.D{{Key: "slug", Value: 1}}, Options: unique()},
 			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "publishedAt", Value: -1}, {Key: "_id", Value: -1}}},
 			{Keys: bson.D{{Key: "section", Value: 1}, {Key: "publishedAt", Value: -1}}},
 			{Keys: bson.D{{Key: "tags", Value: 1}, {Key: "publishedAt", Value: -1}}},
@@ -127,11 +160,20 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}}},
 		}},
 		{s.authors, []mongo.IndexModel{
-			{Keys: bson.D{{Key: "slug", Value: 1}}, Options: unique},
+			{Keys: bson.D{{Key: "slug", Value: 1}}, Options: unique()},
 			{Keys: bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}},
 		}},
 		{s.taxonomy, []mongo.IndexModel{
 			{Keys: bson.D{{Key: "kind", Value: 1}, {Key: "position", Value: 1}}},
+		}},
+		{s.apiKeys, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "hash", Value: 1}}, Options: unique()},
+		}},
+		{s.revisions, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "articleId", Value: 1}, {Key: "version", Value: -1}}, Options: unique()},
+		}},
+		{s.audit, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "at", Value: -1}}},
 		}},
 	}
 	for _, set := range sets {

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
@@ -29,6 +30,7 @@ type Service struct {
 	Store *store.Store
 	News  *news.Service
 	Cache *cache.Cache
+	Keys  *auth.Keys
 	logs  *lockedWriter
 }
 
@@ -45,7 +47,8 @@ type ServiceOptions struct {
 	Demo bool
 	// BaseURL is PUBLIC_BASE_URL; https://news.example.test when empty.
 	BaseURL string
-	// Redis is the shared cache tier (with Prefix); nil runs in-process only.
+	// Redis is the shared cache tier and holds the rate limits (both under
+	// Prefix); nil runs in-process only.
 	Redis  redis.UniversalClient
 	Prefix string
 	// Store shares another service's database (a second instance); nil
@@ -61,6 +64,8 @@ type ServiceOptions struct {
 	// Around, when set, wraps the cached store the service reads through:
 	// fault tests use it to make a real store fail or panic on cue.
 	Around func(news.Store) news.Store
+	// Listener also hears every write the desk makes (the cache always does).
+	Listener news.Listener
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -76,6 +81,9 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		if _, err := demo.LoadIfEmpty(ctx, st, time.Now()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if o.Listener == nil {
+		o.Listener = news.Listeners{}
 	}
 	if o.BaseURL == "" {
 		o.BaseURL = "https://news.example.test"
@@ -94,9 +102,13 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		reads = o.Around(reads)
 	}
 	svc := news.NewService(reads, o.BaseURL, news.WithTrending(c.Trending()))
+	keys := auth.NewKeys(st)
 	h := httpapi.NewServer(httpapi.Deps{
 		Logger:         log,
 		News:           svc,
+		Keys:           keys,
+		Limiter:        auth.NewLimiter(o.Redis, o.Prefix),
+		Desk:           news.NewDesk(st, news.Listeners{c, o.Listener}),
 		Cache:          c,
 		Metrics:        reg,
 		Ready:          map[string]httpapi.Pinger{"mongodb": st},
@@ -110,7 +122,24 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		cancel()
 		c.Wait()
 	})
-	return &Service{URL: srv.URL, Store: st, News: svc, Cache: c, logs: logs}
+	return &Service{URL: srv.URL, Store: st, News: svc, Cache: c, Keys: keys, logs: logs}
+}
+
+// NewKey issues an API key with role and a generous rate limit, and returns
+// the Authorization header value that sends it.
+func (s *Service) NewKey(t testing.TB, role news.Role) string {
+	t.Helper()
+	return s.NewKeyWithRate(t, role, auth.MaxRatePerMinute)
+}
+
+// NewKeyWithRate is NewKey with a chosen limit per minute.
+func (s *Service) NewKeyWithRate(t testing.TB, role news.Role, perMinute int) string {
+	t.Helper()
+	secret, _, err := s.Keys.Create(s.ctx(t), "test "+string(role), role, perMinute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + secret
 }
 
 // GraphQLError is one entry of a response's errors.
