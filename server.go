@@ -89,9 +89,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	}
 
 	handler := httpapi.NewServer(httpapi.Deps{
-		Logger: log,
-		News:   news.NewService(st, cfg.PublicBaseURL),
-		Ready:  map[string]httpapi.Pinger{"mongodb": st},
+		Logger:   log,
+		News:     news.NewService(st, cfg.PublicBaseURL),
+		BaseURL:  cfg.PublicBaseURL,
+		SiteName: cfg.SiteName,
+		Ready:    map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := &http.Server{
 		Handler:           handler,

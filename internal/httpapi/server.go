@@ -22,6 +22,10 @@ type Pinger interface {
 type Deps struct {
 	Logger *slog.Logger
 	News   *news.Service
+	// BaseURL is PUBLIC_BASE_URL: the site feeds and embeds link to.
+	BaseURL string
+	// SiteName is how feeds and oEmbed name the newsroom.
+	SiteName string
 	// Ready names each dependency /readyz pings (e.g. "mongodb").
 	Ready map[string]Pinger
 }

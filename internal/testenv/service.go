@@ -20,10 +20,11 @@ import (
 // Service is the whole HTTP surface over a fresh database, served by a real
 // HTTP server on loopback.
 type Service struct {
-	URL   string
-	Store *store.Store
-	News  *news.Service
-	logs  *lockedWriter
+	URL     string
+	BaseURL string
+	Store   *store.Store
+	News    *news.Service
+	logs    *lockedWriter
 }
 
 // Logs is what the service has logged so far.
@@ -39,6 +40,8 @@ type ServiceOptions struct {
 	Demo bool
 	// BaseURL is PUBLIC_BASE_URL; https://news.example.test when empty.
 	BaseURL string
+	// SiteName is SITE_NAME; "Riverside Courier" when empty.
+	SiteName string
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -55,16 +58,21 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	if o.BaseURL == "" {
 		o.BaseURL = "https://news.example.test"
 	}
+	if o.SiteName == "" {
+		o.SiteName = "Riverside Courier"
+	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	svc := news.NewService(st, o.BaseURL)
 	h := httpapi.NewServer(httpapi.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		News:   svc,
-		Ready:  map[string]httpapi.Pinger{"mongodb": st},
+		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
+		News:     svc,
+		BaseURL:  o.BaseURL,
+		SiteName: o.SiteName,
+		Ready:    map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Service{URL: srv.URL, Store: st, News: svc, logs: logs}
+	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: svc, logs: logs}
 }
 
 // GraphQLError is one entry of a response's errors.
