@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/newsgraph/newsgraph/graph/model"
+	embed1 "github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -48,6 +49,7 @@ type ComplexityRoot struct {
 		CanonicalURL       func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		Dek                func(childComplexity int) int
+		Embed              func(childComplexity int, maxWidth *int, maxHeight *int) int
 		FeaturedImage      func(childComplexity int) int
 		Headline           func(childComplexity int) int
 		ID                 func(childComplexity int) int
@@ -93,6 +95,13 @@ type ComplexityRoot struct {
 	AuthorEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Embed struct {
+		HTML   func(childComplexity int) int
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
 	}
 
 	Image struct {
@@ -164,6 +173,8 @@ type ArticleResolver interface {
 
 	CanonicalURL(ctx context.Context, obj *news.Article) (string, error)
 	Status(ctx context.Context, obj *news.Article) (model.ArticleStatus, error)
+
+	Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed1.Embed, error)
 }
 type AuthorResolver interface {
 	ID(ctx context.Context, obj *news.Author) (string, error)
@@ -247,6 +258,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.Dek(childComplexity), true
+	case "Article.embed":
+		if e.ComplexityRoot.Article.Embed == nil {
+			break
+		}
+
+		args, err := ec.field_Article_embed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Article.Embed(childComplexity, args["maxWidth"].(*int), args["maxHeight"].(*int)), true
 	case "Article.featuredImage":
 		if e.ComplexityRoot.Article.FeaturedImage == nil {
 			break
@@ -437,6 +459,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthorEdge.Node(childComplexity), true
+
+	case "Embed.html":
+		if e.ComplexityRoot.Embed.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.HTML(childComplexity), true
+	case "Embed.height":
+		if e.ComplexityRoot.Embed.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.Height(childComplexity), true
+	case "Embed.url":
+		if e.ComplexityRoot.Embed.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.URL(childComplexity), true
+	case "Embed.width":
+		if e.ComplexityRoot.Embed.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.Width(childComplexity), true
 
 	case "Image.alt":
 		if e.ComplexityRoot.Image.Alt == nil {
@@ -913,6 +960,23 @@ type Article implements Node {
   updatedAt: Time!
   "Increases by one on every save; pass it back as ` + "`" + `expectedVersion` + "`" + ` when editing."
   version: Int!
+  """
+  The story as an embed for partners' pages: a sandboxed iframe of its card,
+  at most ` + "`" + `maxWidth` + "`" + ` by ` + "`" + `maxHeight` + "`" + ` pixels (600 by 400 when not given). The
+  same HTML the oEmbed endpoint (` + "`" + `/oembed?url=<canonicalUrl>` + "`" + `) returns. The
+  card is served for published stories only.
+  """
+  embed(maxWidth: Int, maxHeight: Int): Embed!
+}
+
+"A ready-to-paste embed of a story."
+type Embed {
+  "An ` + "`" + `<iframe>` + "`" + ` of the card, sized and sandboxed."
+  html: String!
+  width: Int!
+  height: Int!
+  "The card's address (the iframe's ` + "`" + `src` + "`" + `)."
+  url: String!
 }
 
 type Image {
@@ -1013,6 +1077,8 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 		return ec.fieldContext_Article_updatedAt(ctx, field)
 	case "version":
 		return ec.fieldContext_Article_version(ctx, field)
+	case "embed":
+		return ec.fieldContext_Article_embed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Article", field.Name)
 }
@@ -1079,6 +1145,20 @@ func (ec *executionContext) childFields_AuthorEdge(ctx context.Context, field gr
 		return ec.fieldContext_AuthorEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthorEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Embed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "html":
+		return ec.fieldContext_Embed_html(ctx, field)
+	case "width":
+		return ec.fieldContext_Embed_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Embed_height(ctx, field)
+	case "url":
+		return ec.fieldContext_Embed_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Embed", field.Name)
 }
 
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1290,6 +1370,28 @@ func (ec *executionContext) field_Article_body_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["format"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Article_embed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "maxWidth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxWidth"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "maxHeight",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxHeight"] = arg1
 	return args, nil
 }
 
@@ -2087,6 +2189,50 @@ func (ec *executionContext) fieldContext_Article_version(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Article", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Article_embed(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_embed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Article().Embed(ctx, obj, fc.Args["maxWidth"].(*int), fc.Args["maxHeight"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *embed1.Embed) graphql.Marshaler {
+			return ec.marshalNEmbed2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋembedᚐEmbed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_embed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Embed(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Article_embed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ArticleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *news.ArticleConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2569,6 +2715,98 @@ func (ec *executionContext) fieldContext_AuthorEdge_node(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Embed_html(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "String")
+}
+
+func (ec *executionContext) _Embed_width(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Embed_height(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Embed_url(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "String")
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *news.Image) (ret graphql.Marshaler) {
@@ -4936,6 +5174,12 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "embed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_embed(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5160,6 +5404,54 @@ func (ec *executionContext) _AuthorEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "node":
 			out.Values[i] = ec._AuthorEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var embedImplementors = []string{"Embed"}
+
+func (ec *executionContext) _Embed(ctx context.Context, sel ast.SelectionSet, obj *embed1.Embed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, embedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Embed")
+		case "html":
+			out.Values[i] = ec._Embed_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "width":
+			out.Values[i] = ec._Embed_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "height":
+			out.Values[i] = ec._Embed_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._Embed_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6056,6 +6348,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNEmbed2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋembedᚐEmbed(ctx context.Context, sel ast.SelectionSet, v *embed1.Embed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Embed!")
+		return graphql.Null
+	}
+	return ec._Embed(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
 
@@ -17,6 +18,7 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	News   *news.Service
+	Embeds *embed.Provider
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 }
@@ -25,7 +27,7 @@ type Options struct {
 // deprecated default server): GET and POST transports, a parsed-query LRU,
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{News: o.News}}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{News: o.News, Embeds: o.Embeds}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

@@ -1,8 +1,12 @@
 package graph
 
-import "github.com/newsgraph/newsgraph/internal/news"
+import (
+	"github.com/newsgraph/newsgraph/internal/embed"
+	"github.com/newsgraph/newsgraph/internal/news"
+)
 
 // Resolver holds the dependencies resolvers call; nothing else.
 type Resolver struct {
-	News *news.Service
+	News   *news.Service
+	Embeds *embed.Provider
 }

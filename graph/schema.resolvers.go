@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
@@ -56,6 +57,11 @@ func (r *articleResolver) CanonicalURL(ctx context.Context, obj *news.Article) (
 // Status is the resolver for the status field.
 func (r *articleResolver) Status(ctx context.Context, obj *news.Article) (model.ArticleStatus, error) {
 	return model.ArticleStatus(obj.StatusAt(r.News.Now())), nil
+}
+
+// Embed is the resolver for the embed field.
+func (r *articleResolver) Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed.Embed, error) {
+	return r.Embeds.Embed(obj, maxWidth, maxHeight)
 }
 
 // ID is the resolver for the id field.

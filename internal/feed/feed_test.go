@@ -27,26 +27,10 @@ var formats = []struct {
 	{"/feeds/feed.json", "application/feed+json; charset=utf-8", "json"},
 }
 
-// get fetches a feed and returns the response with its body read.
+// get fetches a feed.
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
+	return testenv.Get(t, url, header...)
 }
 
 // parse checks that a feed is what a real feed reader accepts: gofeed for
