@@ -21,6 +21,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
@@ -93,7 +94,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		News:     news.NewService(st, cfg.PublicBaseURL),
 		BaseURL:  cfg.PublicBaseURL,
 		SiteName: cfg.SiteName,
-		Ready:    map[string]httpapi.Pinger{"mongodb": st},
+		// A news.Listener too: the write path's listeners must include it.
+		Related: related.NewFinder(st),
+		Ready:   map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -17,6 +17,7 @@ import (
 	"github.com/newsgraph/newsgraph/graph/model"
 	embed1 "github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -55,6 +56,7 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		PublishedAt        func(childComplexity int) int
 		ReadingTimeMinutes func(childComplexity int) int
+		Related            func(childComplexity int, first *int) int
 		Section            func(childComplexity int) int
 		Slug               func(childComplexity int) int
 		Source             func(childComplexity int) int
@@ -131,6 +133,12 @@ type ComplexityRoot struct {
 		Tag      func(childComplexity int, slug string) int
 	}
 
+	RelatedArticle struct {
+		Article func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
 	Section struct {
 		Articles    func(childComplexity int, first *int, after *string) int
 		Description func(childComplexity int) int
@@ -175,6 +183,7 @@ type ArticleResolver interface {
 	Status(ctx context.Context, obj *news.Article) (model.ArticleStatus, error)
 
 	Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed1.Embed, error)
+	Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error)
 }
 type AuthorResolver interface {
 	ID(ctx context.Context, obj *news.Author) (string, error)
@@ -299,6 +308,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.ReadingTimeMinutes(childComplexity), true
+	case "Article.related":
+		if e.ComplexityRoot.Article.Related == nil {
+			break
+		}
+
+		args, err := ec.field_Article_related_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Article.Related(childComplexity, args["first"].(*int)), true
 	case "Article.section":
 		if e.ComplexityRoot.Article.Section == nil {
 			break
@@ -637,6 +657,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Tag(childComplexity, args["slug"].(string)), true
 
+	case "RelatedArticle.article":
+		if e.ComplexityRoot.RelatedArticle.Article == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedArticle.Article(childComplexity), true
+	case "RelatedArticle.reasons":
+		if e.ComplexityRoot.RelatedArticle.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedArticle.Reasons(childComplexity), true
+	case "RelatedArticle.score":
+		if e.ComplexityRoot.RelatedArticle.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedArticle.Score(childComplexity), true
+
 	case "Section.articles":
 		if e.ComplexityRoot.Section.Articles == nil {
 			break
@@ -967,6 +1006,22 @@ type Article implements Node {
   card is served for published stories only.
   """
   embed(maxWidth: Int, maxHeight: Int): Embed!
+  """
+  Other published stories, best first, ranked by what they share with this
+  one: tags (rarer tags count more), section and authors, discounted as a
+  candidate ages (half-life a week). Each says why in ` + "`" + `reasons` + "`" + `. ` + "`" + `first` + "`" + ` may
+  be at most 20. Never this story, never a draft or scheduled story.
+  """
+  related(first: Int = 5): [RelatedArticle!]!
+}
+
+"A story related to another, with why."
+type RelatedArticle {
+  article: Article!
+  "Higher is closer; comparable within one list only."
+  score: Float!
+  "Human-readable, e.g. \"shares tags: marrow-river, flood-defence\", \"same section: Climate\"."
+  reasons: [String!]!
 }
 
 "A ready-to-paste embed of a story."
@@ -1079,6 +1134,8 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 		return ec.fieldContext_Article_version(ctx, field)
 	case "embed":
 		return ec.fieldContext_Article_embed(ctx, field)
+	case "related":
+		return ec.fieldContext_Article_related(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Article", field.Name)
 }
@@ -1191,6 +1248,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RelatedArticle(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "article":
+		return ec.fieldContext_RelatedArticle_article(ctx, field)
+	case "score":
+		return ec.fieldContext_RelatedArticle_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RelatedArticle_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RelatedArticle", field.Name)
 }
 
 func (ec *executionContext) childFields_Section(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1392,6 +1461,20 @@ func (ec *executionContext) field_Article_embed_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["maxHeight"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Article_related_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -2227,6 +2310,50 @@ func (ec *executionContext) fieldContext_Article_embed(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Article_embed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Article_related(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_related(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Article().Related(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*related.Article) graphql.Marshaler {
+			return ec.marshalNRelatedArticle2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_related(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelatedArticle(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Article_related_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3474,6 +3601,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RelatedArticle_article(ctx context.Context, field graphql.CollectedField, obj *related.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedArticle_article(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Article, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *news.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedArticle_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RelatedArticle",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RelatedArticle_score(ctx context.Context, field graphql.CollectedField, obj *related.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedArticle_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedArticle_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedArticle", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RelatedArticle_reasons(ctx context.Context, field graphql.CollectedField, obj *related.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedArticle_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedArticle_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedArticle", field, false, false, "String")
 }
 
 func (ec *executionContext) _Section_id(ctx context.Context, field graphql.CollectedField, obj *news.Section) (ret graphql.Marshaler) {
@@ -5180,6 +5385,12 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Article_embed(ctx, field, obj)
 				})
+		case "related":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_related(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5659,6 +5870,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var relatedArticleImplementors = []string{"RelatedArticle"}
+
+func (ec *executionContext) _RelatedArticle(ctx context.Context, sel ast.SelectionSet, obj *related.Article) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relatedArticleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RelatedArticle")
+		case "article":
+			out.Values[i] = ec._RelatedArticle_article(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._RelatedArticle_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._RelatedArticle_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6358,6 +6612,20 @@ func (ec *executionContext) marshalNEmbed2ᚖgithubᚗcomᚋnewsgraphᚋnewsgrap
 	return ec._Embed(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6402,6 +6670,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋnewsgraphᚋnewsg
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRelatedArticle2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticleᚄ(ctx context.Context, sel ast.SelectionSet, v []*related.Article) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelatedArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticle(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRelatedArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticle(ctx context.Context, sel ast.SelectionSet, v *related.Article) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RelatedArticle!")
+		return graphql.Null
+	}
+	return ec._RelatedArticle(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSection2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*news.Section) graphql.Marshaler {
@@ -6460,6 +6752,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTag2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*news.Tag) graphql.Marshaler {

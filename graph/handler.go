@@ -12,13 +12,15 @@ import (
 
 	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 )
 
 // Options configure the GraphQL handler.
 type Options struct {
-	Logger *slog.Logger
-	News   *news.Service
-	Embeds *embed.Provider
+	Logger  *slog.Logger
+	News    *news.Service
+	Embeds  *embed.Provider
+	Related *related.Finder
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 }
@@ -27,7 +29,7 @@ type Options struct {
 // deprecated default server): GET and POST transports, a parsed-query LRU,
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{News: o.News, Embeds: o.Embeds}}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{News: o.News, Embeds: o.Embeds, RelatedStories: o.Related}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

@@ -12,6 +12,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 )
 
 // ID is the resolver for the id field.
@@ -62,6 +63,11 @@ func (r *articleResolver) Status(ctx context.Context, obj *news.Article) (model.
 // Embed is the resolver for the embed field.
 func (r *articleResolver) Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed.Embed, error) {
 	return r.Embeds.Embed(obj, maxWidth, maxHeight)
+}
+
+// Related is the resolver for the related field.
+func (r *articleResolver) Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error) {
+	return r.RelatedStories.For(ctx, obj, first)
 }
 
 // ID is the resolver for the id field.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,10 +154,10 @@ func TestFeedsFilterBySectionTagAndAuthor(t *testing.T) {
 		check       func(it *gofeed.Item) bool
 	}{
 		{"?section=climate", "Climate", func(it *gofeed.Item) bool { return strings.Contains(it.Link, "/climate/") }},
-		{"?tag=marrow-river", "Marrow River", func(it *gofeed.Item) bool { return contains(it.Categories, "Marrow River") }},
-		{"?author=marcus-hale", "Marcus Hale", func(it *gofeed.Item) bool { return contains(bylines(it), "Marcus Hale") }},
+		{"?tag=marrow-river", "Marrow River", func(it *gofeed.Item) bool { return slices.Contains(it.Categories, "Marrow River") }},
+		{"?author=marcus-hale", "Marcus Hale", func(it *gofeed.Item) bool { return slices.Contains(bylines(it), "Marcus Hale") }},
 		{"?section=business", "Business", func(it *gofeed.Item) bool { return strings.Contains(it.Link, "/business/") }},
-		{"?section=politics&tag=housing", "Politics", func(it *gofeed.Item) bool { return contains(it.Categories, "Housing") }},
+		{"?section=politics&tag=housing", "Politics", func(it *gofeed.Item) bool { return slices.Contains(it.Categories, "Housing") }},
 	}
 	for _, c := range cases {
 		for _, ft := range formats {
@@ -194,15 +195,6 @@ func bylines(it *gofeed.Item) []string {
 		names = append(names, a.Name)
 	}
 	return names
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestFeedLimitAndUnknownFilters(t *testing.T) {

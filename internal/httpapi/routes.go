@@ -14,7 +14,7 @@ import (
 // addRoutes lists every route the service serves.
 func addRoutes(mux *http.ServeMux, d Deps) {
 	embeds := &embed.Provider{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
-	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Embeds: embeds})
+	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Embeds: embeds, Related: d.Related})
 	mux.Handle("/graphql", loaders.Middleware(d.News.Store(), gql))
 	mux.Handle("GET /{$}", playground.Handler("newsgraph", "/graphql"))
 	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
 
@@ -26,6 +27,9 @@ type Deps struct {
 	BaseURL string
 	// SiteName is how feeds and oEmbed name the newsroom.
 	SiteName string
+	// Related ranks related stories; it is also a news.Listener, so the
+	// write path must tell it of changes.
+	Related *related.Finder
 	// Ready names each dependency /readyz pings (e.g. "mongodb").
 	Ready map[string]Pinger
 }

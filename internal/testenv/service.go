@@ -14,6 +14,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
@@ -24,6 +25,7 @@ type Service struct {
 	BaseURL string
 	Store   *store.Store
 	News    *news.Service
+	Related *related.Finder
 	logs    *lockedWriter
 }
 
@@ -63,16 +65,18 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	svc := news.NewService(st, o.BaseURL)
+	finder := related.NewFinder(st)
 	h := httpapi.NewServer(httpapi.Deps{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 		News:     svc,
 		BaseURL:  o.BaseURL,
 		SiteName: o.SiteName,
+		Related:  finder,
 		Ready:    map[string]httpapi.Pinger{"mongodb": st},
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: svc, logs: logs}
+	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, Related: finder, News: svc, logs: logs}
 }
 
 // GraphQLError is one entry of a response's errors.
