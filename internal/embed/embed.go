@@ -20,8 +20,6 @@ import (
 const (
 	DefaultWidth  = 600
 	DefaultHeight = 400
-	// MaxDimension bounds what a client may pass at all.
-	MaxDimension = 4096
 )
 
 // CacheAge is how long (seconds) consumers may keep an oEmbed answer or a
@@ -62,8 +60,8 @@ func clamp(def int, ceiling *int, field string) (int, error) {
 	if ceiling == nil {
 		return def, nil
 	}
-	if *ceiling < 1 || *ceiling > MaxDimension {
-		return 0, news.BadInput(field, "must be between 1 and %d", MaxDimension)
+	if *ceiling < 1 {
+		return 0, news.BadInput(field, "must be a positive number of pixels")
 	}
 	return min(def, *ceiling), nil
 }

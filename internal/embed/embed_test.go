@@ -123,6 +123,7 @@ func TestOEmbedHonoursMaxWidthAndMaxHeight(t *testing.T) {
 		{"320", "240", 320, 240, 320, 180},
 		{"1000", "100", 600, 100, 177, 100},
 		{"2000", "2000", 600, 400, 1600, 900},
+		{"100000", "", 600, 400, 1600, 900},
 	}
 	for _, c := range cases {
 		_, body, o := oembed(t, svc, url.Values{"url": {story}, "maxwidth": {c.maxW}, "maxheight": {c.maxH}})

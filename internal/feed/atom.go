@@ -12,6 +12,7 @@ type atomDoc struct {
 	Sub     string      `xml:"subtitle,omitempty"`
 	Updated string      `xml:"updated"`
 	Links   []atomLink  `xml:"link"`
+	Author  atomPerson  `xml:"author"`
 	Gen     string      `xml:"generator"`
 	Entries []atomEntry `xml:"entry"`
 }
@@ -63,7 +64,10 @@ func Atom(f *Feed) ([]byte, error) {
 			{Href: f.SelfURL, Rel: "self", Type: "application/atom+xml"},
 			{Href: f.HomeURL, Rel: "alternate", Type: "text/html"},
 		},
-		Gen: "newsgraph",
+		// Atom requires an author on every entry or on the feed; the
+		// newsroom stands behind entries whose bylines are gone.
+		Author: atomPerson{Name: f.SiteName, URI: f.HomeURL},
+		Gen:    "newsgraph",
 	}
 	if f.Updated.IsZero() {
 		doc.Updated = atomTime(time.Unix(0, 0))

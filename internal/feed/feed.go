@@ -59,6 +59,7 @@ func (r Request) query() string {
 
 // Feed is what all three formats are written from.
 type Feed struct {
+	SiteName    string
 	Title       string
 	Description string
 	// HomeURL is the site (or section) page; SelfURL the feed's own address.
@@ -133,6 +134,7 @@ func (s *Source) Collect(ctx context.Context, path string, r Request) (*Feed, er
 	}
 
 	out := &Feed{
+		SiteName:    s.SiteName,
 		Title:       s.SiteName,
 		Description: "The latest stories from " + s.SiteName,
 		HomeURL:     s.BaseURL + "/",

@@ -316,3 +316,18 @@ func TestFeedCostsThreeRoundTrips(t *testing.T) {
 		t.Errorf("a feed of 42 stories cost %d round trips, want 3", trips)
 	}
 }
+
+// A section with nothing published yet still has a valid, empty feed.
+func TestEmptyFeedIsValid(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{})
+	svc.AddSection(t, "weather", "Weather")
+	for _, ft := range formats {
+		res, body := get(t, svc.URL+ft.path+"?section=weather")
+		if res.StatusCode != http.StatusOK || res.Header.Get("Last-Modified") != "" {
+			t.Errorf("%s: status %d, Last-Modified %q", ft.path, res.StatusCode, res.Header.Get("Last-Modified"))
+		}
+		if f := parse(t, ft.feedType, body); len(f.Items) != 0 || f.Title != "Weather · Riverside Courier" {
+			t.Errorf("%s: %d items, title %q", ft.path, len(f.Items), f.Title)
+		}
+	}
+}
