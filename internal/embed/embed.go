@@ -45,8 +45,8 @@ type Embed struct {
 	URL string
 }
 
-// Size picks the frame size honouring optional ceilings. field prefixes the
-// argument names in errors ("maxWidth" for GraphQL, "maxwidth" for oEmbed).
+// Size picks the frame size honouring optional ceilings. The field names
+// are what errors name: "maxWidth" for GraphQL, "maxwidth" for oEmbed.
 func Size(maxWidth, maxHeight *int, widthField, heightField string) (int, int, error) {
 	w, err := clamp(DefaultWidth, maxWidth, widthField)
 	if err != nil {
@@ -139,16 +139,26 @@ func (p *Provider) storyFromURL(ctx context.Context, raw string) (*news.Article,
 	if err != nil || berr != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, base.Host) {
 		return nil, errNotOurs
 	}
-	path := strings.TrimPrefix(strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(base.Path, "/"))
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(parts) < 1 || len(parts) > 2 || !news.ValidSlug(parts[len(parts)-1]) {
+	basePath := strings.TrimSuffix(base.Path, "/")
+	path := strings.TrimSuffix(u.Path, "/")
+	if !strings.HasPrefix(path, basePath+"/") {
+		return nil, errNotOurs
+	}
+	parts := strings.Split(path[len(basePath)+1:], "/")
+	if len(parts) > 2 || !news.ValidSlug(parts[len(parts)-1]) {
 		return nil, errNotOurs
 	}
 	a, err := p.published(ctx, parts[len(parts)-1])
 	if err != nil {
 		return nil, err
 	}
-	if len(parts) == 2 && parts[0] != a.Section {
+	// Only the canonical address: /{section}/{slug}, or /{slug} for a story
+	// without a section.
+	section := ""
+	if len(parts) == 2 {
+		section = parts[0]
+	}
+	if section != a.Section {
 		return nil, errNotOurs
 	}
 	return a, nil

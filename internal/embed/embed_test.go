@@ -165,6 +165,7 @@ func TestOEmbedRefusesWhatItDoesNotServe(t *testing.T) {
 		{"other host", url.Values{"url": {"https://evil.example/politics/" + busSlug}}, http.StatusNotFound},
 		{"other host with ours as a subdomain", url.Values{"url": {"https://news.example.test.evil.example/politics/" + busSlug}}, http.StatusNotFound},
 		{"wrong section", url.Values{"url": {base + "/sports/" + busSlug}}, http.StatusNotFound},
+		{"slug without its section", url.Values{"url": {base + "/" + busSlug}}, http.StatusNotFound},
 		{"too deep", url.Values{"url": {base + "/a/politics/" + busSlug}}, http.StatusNotFound},
 		{"not http", url.Values{"url": {"javascript:alert(1)//news.example.test/" + busSlug}}, http.StatusNotFound},
 		{"home page", url.Values{"url": {base + "/"}}, http.StatusNotFound},
@@ -288,6 +289,10 @@ func TestCardShowsSourceAttribution(t *testing.T) {
 	a := testenv.NewArticle("wire-story", time.Now().Add(-time.Minute))
 	a.Source = &news.Source{Name: "Riverside Ledger", URL: "https://ledger.example/story"}
 	svc.AddArticles(t, a)
+	// A story without a section lives at /{slug}.
+	if res, body, _ := oembed(t, svc, url.Values{"url": {svc.BaseURL + "/wire-story"}}); res.StatusCode != http.StatusOK {
+		t.Errorf("oEmbed for /wire-story: %d %s", res.StatusCode, body)
+	}
 	_, body := get(t, svc.URL+"/embed/wire-story")
 	doc := parseCard(t, body)
 	if !strings.Contains(doc.text, "According to a report from Riverside Ledger") {
