@@ -28,6 +28,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
@@ -129,14 +130,19 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 	}
 
+	cached := c.Wrap(st)
+	finder := related.NewFinder(cached)
 	handler := httpapi.NewServer(httpapi.Deps{
 		Logger:  log,
-		News:    news.NewService(c.Wrap(st), cfg.PublicBaseURL, news.WithTrending(c.Trending())),
+		News:    news.NewService(cached, cfg.PublicBaseURL, news.WithTrending(c.Trending())),
 		Keys:    keys,
 		Limiter: auth.NewLimiter(rdb, cfg.RedisPrefix),
-		// Every write the desk lands invalidates the cache, here and, over
-		// pub/sub, on every other instance.
-		Desk:     news.NewDesk(st, c),
+		// Every write the desk lands invalidates the cache (here and, over
+		// pub/sub, on every other instance) and the related-stories lists.
+		Desk:     news.NewDesk(st, news.Listeners{c, finder}),
+		Related:  finder,
+		BaseURL:  cfg.PublicBaseURL,
+		SiteName: cfg.SiteName,
 		Cache:    c,
 		Metrics:  reg,
 		Ready:    map[string]httpapi.Pinger{"mongodb": st},

@@ -16,7 +16,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
+	embed1 "github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -67,11 +69,13 @@ type ComplexityRoot struct {
 		CanonicalURL       func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		Dek                func(childComplexity int) int
+		Embed              func(childComplexity int, maxWidth *int, maxHeight *int) int
 		FeaturedImage      func(childComplexity int) int
 		Headline           func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		PublishedAt        func(childComplexity int) int
 		ReadingTimeMinutes func(childComplexity int) int
+		Related            func(childComplexity int, first *int) int
 		Revisions          func(childComplexity int, first *int) int
 		Section            func(childComplexity int) int
 		Slug               func(childComplexity int) int
@@ -137,6 +141,13 @@ type ComplexityRoot struct {
 		Key    func(childComplexity int) int
 	}
 
+	Embed struct {
+		HTML   func(childComplexity int) int
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
 	Image struct {
 		Alt     func(childComplexity int) int
 		Caption func(childComplexity int) int
@@ -178,6 +189,12 @@ type ComplexityRoot struct {
 		Section  func(childComplexity int, slug string) int
 		Sections func(childComplexity int) int
 		Tag      func(childComplexity int, slug string) int
+	}
+
+	RelatedArticle struct {
+		Article func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
 	}
 
 	Section struct {
@@ -227,6 +244,8 @@ type ArticleResolver interface {
 	Status(ctx context.Context, obj *news.Article) (model.ArticleStatus, error)
 
 	Revisions(ctx context.Context, obj *news.Article, first *int) ([]*news.Revision, error)
+	Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed1.Embed, error)
+	Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error)
 }
 type AuditEntryResolver interface {
 	ArticleID(ctx context.Context, obj *news.AuditEntry) (*string, error)
@@ -379,6 +398,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.Dek(childComplexity), true
+	case "Article.embed":
+		if e.ComplexityRoot.Article.Embed == nil {
+			break
+		}
+
+		args, err := ec.field_Article_embed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Article.Embed(childComplexity, args["maxWidth"].(*int), args["maxHeight"].(*int)), true
 	case "Article.featuredImage":
 		if e.ComplexityRoot.Article.FeaturedImage == nil {
 			break
@@ -409,6 +439,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.ReadingTimeMinutes(childComplexity), true
+	case "Article.related":
+		if e.ComplexityRoot.Article.Related == nil {
+			break
+		}
+
+		args, err := ec.field_Article_related_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Article.Related(childComplexity, args["first"].(*int)), true
 	case "Article.revisions":
 		if e.ComplexityRoot.Article.Revisions == nil {
 			break
@@ -661,6 +702,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreatedApiKey.Key(childComplexity), true
+
+	case "Embed.html":
+		if e.ComplexityRoot.Embed.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.HTML(childComplexity), true
+	case "Embed.height":
+		if e.ComplexityRoot.Embed.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.Height(childComplexity), true
+	case "Embed.url":
+		if e.ComplexityRoot.Embed.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.URL(childComplexity), true
+	case "Embed.width":
+		if e.ComplexityRoot.Embed.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Embed.Width(childComplexity), true
 
 	case "Image.alt":
 		if e.ComplexityRoot.Image.Alt == nil {
@@ -952,6 +1018,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tag(childComplexity, args["slug"].(string)), true
+
+	case "RelatedArticle.article":
+		if e.ComplexityRoot.RelatedArticle.Article == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedArticle.Article(childComplexity), true
+	case "RelatedArticle.reasons":
+		if e.ComplexityRoot.RelatedArticle.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedArticle.Reasons(childComplexity), true
+	case "RelatedArticle.score":
+		if e.ComplexityRoot.RelatedArticle.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedArticle.Score(childComplexity), true
 
 	case "Section.articles":
 		if e.ComplexityRoot.Section.Articles == nil {
@@ -1486,6 +1571,39 @@ type Article implements Node {
   version: Int!
   "Every save of this story, newest first (default 20, at most 100). Editors only."
   revisions(first: Int): [ArticleRevision!]! @hasRole(role: EDITOR)
+  """
+  The story as an embed for partners' pages: a sandboxed iframe of its card,
+  at most ` + "`" + `maxWidth` + "`" + ` by ` + "`" + `maxHeight` + "`" + ` pixels (600 by 400 when not given). The
+  same HTML the oEmbed endpoint (` + "`" + `/oembed?url=<canonicalUrl>` + "`" + `) returns. The
+  card is served for published stories only.
+  """
+  embed(maxWidth: Int, maxHeight: Int): Embed!
+  """
+  Other published stories, best first, ranked by what they share with this
+  one: tags (rarer tags count more), section and authors, discounted as a
+  candidate ages (half-life a week). Each says why in ` + "`" + `reasons` + "`" + `. ` + "`" + `first` + "`" + ` may
+  be at most 20. Never this story, never a draft or scheduled story.
+  """
+  related(first: Int = 5): [RelatedArticle!]!
+}
+
+"A story related to another, with why."
+type RelatedArticle {
+  article: Article!
+  "Higher is closer; comparable within one list only."
+  score: Float!
+  "Human-readable, e.g. \"shares tags: marrow-river, flood-defence\", \"same section: Climate\"."
+  reasons: [String!]!
+}
+
+"A ready-to-paste embed of a story."
+type Embed {
+  "An ` + "`" + `<iframe>` + "`" + ` of the card, sized and sandboxed."
+  html: String!
+  width: Int!
+  height: Int!
+  "The card's address (the iframe's ` + "`" + `src` + "`" + `)."
+  url: String!
 }
 
 type Image {
@@ -1616,6 +1734,10 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 		return ec.fieldContext_Article_version(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Article_revisions(ctx, field)
+	case "embed":
+		return ec.fieldContext_Article_embed(ctx, field)
+	case "related":
+		return ec.fieldContext_Article_related(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Article", field.Name)
 }
@@ -1728,6 +1850,20 @@ func (ec *executionContext) childFields_CreatedApiKey(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type CreatedApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_Embed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "html":
+		return ec.fieldContext_Embed_html(ctx, field)
+	case "width":
+		return ec.fieldContext_Embed_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Embed_height(ctx, field)
+	case "url":
+		return ec.fieldContext_Embed_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Embed", field.Name)
+}
+
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -1758,6 +1894,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RelatedArticle(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "article":
+		return ec.fieldContext_RelatedArticle_article(ctx, field)
+	case "score":
+		return ec.fieldContext_RelatedArticle_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RelatedArticle_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RelatedArticle", field.Name)
 }
 
 func (ec *executionContext) childFields_Section(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1951,6 +2099,42 @@ func (ec *executionContext) field_Article_body_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["format"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Article_embed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "maxWidth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxWidth"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "maxHeight",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxHeight"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Article_related_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -3248,6 +3432,94 @@ func (ec *executionContext) fieldContext_Article_revisions(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Article_embed(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_embed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Article().Embed(ctx, obj, fc.Args["maxWidth"].(*int), fc.Args["maxHeight"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *embed1.Embed) graphql.Marshaler {
+			return ec.marshalNEmbed2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋembedᚐEmbed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_embed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Embed(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Article_embed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Article_related(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_related(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Article().Related(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*related.Article) graphql.Marshaler {
+			return ec.marshalNRelatedArticle2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_related(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelatedArticle(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Article_related_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ArticleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *news.ArticleConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4065,6 +4337,98 @@ func (ec *executionContext) fieldContext_CreatedApiKey_apiKey(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Embed_html(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "String")
+}
+
+func (ec *executionContext) _Embed_width(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Embed_height(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Embed_url(ctx context.Context, field graphql.CollectedField, obj *embed1.Embed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Embed_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Embed_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Embed", field, false, false, "String")
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *news.Image) (ret graphql.Marshaler) {
@@ -5508,6 +5872,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RelatedArticle_article(ctx context.Context, field graphql.CollectedField, obj *related.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedArticle_article(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Article, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *news.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedArticle_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RelatedArticle",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RelatedArticle_score(ctx context.Context, field graphql.CollectedField, obj *related.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedArticle_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedArticle_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedArticle", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RelatedArticle_reasons(ctx context.Context, field graphql.CollectedField, obj *related.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedArticle_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedArticle_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedArticle", field, false, false, "String")
 }
 
 func (ec *executionContext) _Section_id(ctx context.Context, field graphql.CollectedField, obj *news.Section) (ret graphql.Marshaler) {
@@ -7679,6 +8121,18 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Article_revisions(ctx, field, obj)
 				})
+		case "embed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_embed(ctx, field, obj)
+				})
+		case "related":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_related(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8074,6 +8528,54 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var embedImplementors = []string{"Embed"}
+
+func (ec *executionContext) _Embed(ctx context.Context, sel ast.SelectionSet, obj *embed1.Embed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, embedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Embed")
+		case "html":
+			out.Values[i] = ec._Embed_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "width":
+			out.Values[i] = ec._Embed_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "height":
+			out.Values[i] = ec._Embed_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._Embed_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *news.Image) graphql.Marshaler {
@@ -8385,6 +8887,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var relatedArticleImplementors = []string{"RelatedArticle"}
+
+func (ec *executionContext) _RelatedArticle(ctx context.Context, sel ast.SelectionSet, obj *related.Article) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relatedArticleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RelatedArticle")
+		case "article":
+			out.Values[i] = ec._RelatedArticle_article(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._RelatedArticle_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._RelatedArticle_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9190,6 +9735,28 @@ func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋnewsgraphᚋ
 	return ec._CreatedApiKey(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEmbed2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋembedᚐEmbed(ctx context.Context, sel ast.SelectionSet, v *embed1.Embed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Embed!")
+		return graphql.Null
+	}
+	return ec._Embed(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9234,6 +9801,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋnewsgraphᚋnewsg
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRelatedArticle2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticleᚄ(ctx context.Context, sel ast.SelectionSet, v []*related.Article) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelatedArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticle(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRelatedArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋrelatedᚐArticle(ctx context.Context, sel ast.SelectionSet, v *related.Article) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RelatedArticle!")
+		return graphql.Null
+	}
+	return ec._RelatedArticle(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -9307,6 +9898,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTag2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*news.Tag) graphql.Marshaler {

@@ -15,15 +15,19 @@ import (
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
+	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 )
 
 // Options configure the GraphQL handler.
 type Options struct {
-	Logger *slog.Logger
-	News   *news.Service
-	Keys   *auth.Keys
-	Desk   *news.Desk
+	Logger  *slog.Logger
+	News    *news.Service
+	Keys    *auth.Keys
+	Desk    *news.Desk
+	Embeds  *embed.Provider
+	Related *related.Finder
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 	Limits   Limits
@@ -36,7 +40,8 @@ type Options struct {
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
 	o.Limits.defaults()
-	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk}, Complexity: complexityRoot()}
+	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related},
+		Complexity: complexityRoot()}
 	cfg.Directives.HasRole = hasRole
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})

@@ -2,12 +2,16 @@ package graph
 
 import (
 	"github.com/newsgraph/newsgraph/internal/auth"
+	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 )
 
 // Resolver holds the dependencies resolvers call; nothing else.
 type Resolver struct {
-	News *news.Service
-	Keys *auth.Keys
-	Desk *news.Desk
+	News           *news.Service
+	Keys           *auth.Keys
+	Desk           *news.Desk
+	Embeds         *embed.Provider
+	RelatedStories *related.Finder
 }

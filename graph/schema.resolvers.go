@@ -11,8 +11,10 @@ import (
 
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
+	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 )
 
 // Role is the resolver for the role field.
@@ -68,6 +70,16 @@ func (r *articleResolver) Status(ctx context.Context, obj *news.Article) (model.
 // Revisions is the resolver for the revisions field.
 func (r *articleResolver) Revisions(ctx context.Context, obj *news.Article, first *int) ([]*news.Revision, error) {
 	return r.Desk.Revisions(ctx, obj, first)
+}
+
+// Embed is the resolver for the embed field.
+func (r *articleResolver) Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed.Embed, error) {
+	return r.Embeds.Embed(obj, maxWidth, maxHeight)
+}
+
+// Related is the resolver for the related field.
+func (r *articleResolver) Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error) {
+	return r.RelatedStories.For(ctx, obj, first)
 }
 
 // ArticleID is the resolver for the articleId field.

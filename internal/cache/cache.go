@@ -284,8 +284,8 @@ func (c *Cache) noteDue(at time.Time) {
 // Keys and tags. Keys name cached objects; tags name what a cached response
 // was built from, so a write can purge exactly the responses it changes.
 const (
-	tagArticles = "articles" // every list of articles
-	tagTerms    = "terms"    // sections and tags
+	tagArticles = news.ListsTag // every list of articles
+	tagTerms    = "terms"       // sections and tags
 )
 
 func keyArticleID(id string) string     { return "article:id:" + id }

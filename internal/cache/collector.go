@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/newsgraph/newsgraph/internal/news"
 )
 
 // collector gathers, while one request executes, what its response was
@@ -21,7 +23,15 @@ type collectorKey struct{}
 
 func withCollector(ctx context.Context, ttl time.Duration) (context.Context, *collector) {
 	c := &collector{tags: map[string]struct{}{}, ttl: ttl}
+	ctx = news.WithDependencyRecorder(ctx, c)
 	return context.WithValue(ctx, collectorKey{}, c), c
+}
+
+// DependsOn implements news.DependencyRecorder.
+func (c *collector) DependsOn(t string) {
+	c.mu.Lock()
+	c.tags[t] = struct{}{}
+	c.mu.Unlock()
 }
 
 func collectorFrom(ctx context.Context) *collector {

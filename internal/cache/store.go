@@ -170,3 +170,30 @@ func (s *Store) refreshDue(ctx context.Context, now time.Time) int64 {
 const noneDue = int64(1) << 62
 
 const tagAuthors = "authors" // the list of authors
+
+// The related-stories finder reads candidate lists and tag frequencies
+// beyond news.Store. They pass through to the origin; a response built from
+// them depends on every list of articles, so it is tagged as one.
+
+type sharingStore interface {
+	ArticlesSharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
+	ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
+	TagFrequencies(ctx context.Context, now time.Time) (*news.TagFrequencies, error)
+}
+
+func (s *Store) sharing() sharingStore { return s.Store.(sharingStore) }
+
+func (s *Store) ArticlesSharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
+	tag(ctx, tagArticles)
+	return s.sharing().ArticlesSharingTags(ctx, q)
+}
+
+func (s *Store) ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
+	tag(ctx, tagArticles)
+	return s.sharing().ArticlesSharingDesk(ctx, q)
+}
+
+func (s *Store) TagFrequencies(ctx context.Context, now time.Time) (*news.TagFrequencies, error) {
+	tag(ctx, tagArticles)
+	return s.sharing().TagFrequencies(ctx, now)
+}

@@ -32,6 +32,9 @@ type Config struct {
 	// PublicBaseURL is the newsroom website canonical URLs point at
 	// (PUBLIC_BASE_URL, default http://localhost:8080).
 	PublicBaseURL string
+	// SiteName is how feeds, embeds and oEmbed name the newsroom
+	// (SITE_NAME, default newsgraph).
+	SiteName string
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel slog.Level
 	// DemoContent loads the demo corpus into an empty database
@@ -84,6 +87,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		RedisPrefix:   env("REDIS_PREFIX", "newsgraph:"),
 		DemoEditorKey: env("DEMO_EDITOR_KEY", ""),
 		PublicBaseURL: strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
+		SiteName:      env("SITE_NAME", "newsgraph"),
 	}
 	var err error
 	if c.Port, err = strconv.Atoi(env("PORT", "8080")); err != nil || c.Port < 0 || c.Port > 65535 {

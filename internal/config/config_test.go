@@ -16,7 +16,7 @@ func TestDefaultsRunTheEmbeddedDemo(t *testing.T) {
 	if c.Port != 8080 || !c.Embedded() || !c.DemoContent || c.DataDir != "./data" ||
 		c.MongoDatabase != "newsgraph" || c.RedisURL != "" || c.LogLevel != slog.LevelInfo ||
 		c.PublicBaseURL != "http://localhost:8080" || c.DBTimeout != 5*time.Second ||
-		!c.DemoKeys() || c.DemoEditorKey != "" {
+		!c.DemoKeys() || c.DemoEditorKey != "" || c.SiteName != "newsgraph" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 }

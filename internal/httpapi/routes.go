@@ -7,6 +7,8 @@ import (
 
 	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/auth"
+	"github.com/newsgraph/newsgraph/internal/embed"
+	"github.com/newsgraph/newsgraph/internal/feed"
 	"github.com/newsgraph/newsgraph/internal/gqlhttp"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/playground"
@@ -14,7 +16,9 @@ import (
 
 // addRoutes lists every route the service serves.
 func addRoutes(mux *http.ServeMux, d Deps) {
+	embeds := &embed.Provider{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
 	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk,
+		Embeds: embeds, Related: d.Related,
 		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics})
 	m := newHTTPMetrics(d.Metrics)
 	route := func(pattern, name string, h http.Handler) { mux.Handle(pattern, observe(name, m, d.Logger, h)) }
@@ -27,6 +31,12 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 			withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql)))))))
 	route("GET /{$}", "playground", playground.Page())
 	mux.Handle("GET /playground/", playground.Assets())
+	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
+	route("GET /feeds/rss.xml", "feed", feeds.Handler(feed.FormatRSS, d.Logger))
+	route("GET /feeds/atom.xml", "feed", feeds.Handler(feed.FormatAtom, d.Logger))
+	route("GET /feeds/feed.json", "feed", feeds.Handler(feed.FormatJSON, d.Logger))
+	route("GET /oembed", "oembed", embeds.OEmbedHandler(d.Logger))
+	route("GET /embed/{slug}", "embed", embeds.CardHandler(d.Logger))
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.Handle("GET /readyz", handleReadyz(d))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))

@@ -15,6 +15,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
 
@@ -46,6 +47,13 @@ type Deps struct {
 	Limiter auth.Limiter
 	// Desk is the write side editors use.
 	Desk *news.Desk
+	// BaseURL is PUBLIC_BASE_URL: the site feeds and embeds link to.
+	BaseURL string
+	// SiteName is how feeds and oEmbed name the newsroom.
+	SiteName string
+	// Related ranks related stories; it is also a news.Listener, so the
+	// write path must tell it of changes.
+	Related *related.Finder
 }
 
 // NewServer returns the service's whole HTTP handler.

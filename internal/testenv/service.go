@@ -20,18 +20,21 @@ import (
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
 // Service is the whole HTTP surface over a fresh database, served by a real
 // HTTP server on loopback.
 type Service struct {
-	URL   string
-	Store *store.Store
-	News  *news.Service
-	Cache *cache.Cache
-	Keys  *auth.Keys
-	logs  *lockedWriter
+	URL     string
+	BaseURL string
+	Store   *store.Store
+	News    *news.Service
+	Cache   *cache.Cache
+	Keys    *auth.Keys
+	Related *related.Finder
+	logs    *lockedWriter
 }
 
 // Logs is what the service has logged so far.
@@ -66,6 +69,8 @@ type ServiceOptions struct {
 	Around func(news.Store) news.Store
 	// Listener also hears every write the desk makes (the cache always does).
 	Listener news.Listener
+	// SiteName is SITE_NAME; "Riverside Courier" when empty.
+	SiteName string
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -88,6 +93,9 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	if o.BaseURL == "" {
 		o.BaseURL = "https://news.example.test"
 	}
+	if o.SiteName == "" {
+		o.SiteName = "Riverside Courier"
+	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	reg := prometheus.NewRegistry()
@@ -103,12 +111,16 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	}
 	svc := news.NewService(reads, o.BaseURL, news.WithTrending(c.Trending()))
 	keys := auth.NewKeys(st)
+	finder := related.NewFinder(c.Wrap(st))
 	h := httpapi.NewServer(httpapi.Deps{
 		Logger:         log,
 		News:           svc,
 		Keys:           keys,
 		Limiter:        auth.NewLimiter(o.Redis, o.Prefix),
-		Desk:           news.NewDesk(st, news.Listeners{c, o.Listener}),
+		Desk:           news.NewDesk(st, news.Listeners{c, finder, o.Listener}),
+		BaseURL:        o.BaseURL,
+		SiteName:       o.SiteName,
+		Related:        finder,
 		Cache:          c,
 		Metrics:        reg,
 		Ready:          map[string]httpapi.Pinger{"mongodb": st},
@@ -122,7 +134,8 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		cancel()
 		c.Wait()
 	})
-	return &Service{URL: srv.URL, Store: st, News: svc, Cache: c, Keys: keys, logs: logs}
+	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: svc, Cache: c, Keys: keys,
+		Related: finder, logs: logs}
 }
 
 // NewKey issues an API key with role and a generous rate limit, and returns
