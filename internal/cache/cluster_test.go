@@ -56,12 +56,17 @@ func TestRedisCluster(t *testing.T) {
 		return n
 	}
 
+	// A write invalidates again a second later (see Cache.invalidate), so
+	// checks of what stays cached wait that long after the last write.
+	settle := func() { time.Sleep(1100 * time.Millisecond) }
+
 	t.Run("article reads fill the shared tier on several nodes", func(t *testing.T) {
 		var arts []*news.Article
 		for i := 0; i < 30; i++ {
 			arts = append(arts, testenv.NewArticle(fmt.Sprintf("story-%02d", i), time.Now().Add(-time.Hour)))
 		}
 		a.AddArticles(t, arts...)
+		settle()
 		for _, art := range arts {
 			if got := headline(t, a, art.Slug); got != art.Headline {
 				t.Fatalf("%s: %q", art.Slug, got)
@@ -109,6 +114,7 @@ func TestRedisCluster(t *testing.T) {
 	})
 
 	t.Run("whole responses: miss, hit on the other instance, purge", func(t *testing.T) {
+		settle()
 		list := `{ articles(first: 3) { edges { node { slug } } } }`
 		if x := a.Query(t, list, nil).Header.Get("X-Cache"); x != "MISS" {
 			t.Fatalf("first request: X-Cache %q", x)
