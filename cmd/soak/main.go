@@ -129,8 +129,11 @@ func start(redisURL string, log *slog.Logger) (*service, error) {
 	reg := prometheus.NewRegistry()
 	c := cache.New(cache.Options{Redis: rdb, Prefix: prefix, Logger: log, Registerer: reg})
 	c.Start(ctx)
-	undo = append(undo, c.Wait) // runs after cancel, before Redis is closed
-	go c.Trending().Run(ctx)
+	flushed := make(chan struct{})
+	go func() { c.Trending().Run(ctx); close(flushed) }()
+	// After cancel and before the keys are deleted: the last view counts
+	// are flushed on the way out and must not outlive the cleanup.
+	undo = append(undo, c.Wait, func() { <-flushed })
 	h := httpapi.NewServer(httpapi.Deps{
 		Logger:   log,
 		News:     news.NewService(c.Wrap(st), "https://news.example.test", news.WithTrending(c.Trending())),
@@ -408,6 +411,12 @@ loop:
 		}
 	}
 	elapsed := time.Since(began)
+	if since := elapsed - (nextReport - every); since >= time.Second { // the last stretch, when no tick reported it
+		runtime.ReadMemStats(&ms)
+		req := d.requests.Load()
+		fmt.Printf("%8s %10d %8d %9.0f %12s %12s\n", elapsed.Round(time.Second), req, d.errors.Load(),
+			float64(req-lastReq)/since.Seconds(), mib(ms.HeapInuse), mib(rss()))
+	}
 
 	third := len(samples) / 3
 	if third == 0 {
