@@ -30,6 +30,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
 
 //go:generate go tool gqlgen generate
@@ -53,6 +54,24 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
+	// Tracing (OpenTelemetry) ------------------------------------------------
+	// Off, installing nothing, unless OTEL_EXPORTER_OTLP_ENDPOINT is set. When
+	// on, it is threaded below into three places only: the store's command
+	// monitor, the Redis client and the outermost HTTP handler.
+	tracing, err := telemetry.StartTracing(getenv)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() { // last: flushes spans of everything shut down before it
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tracing.Shutdown(ctx)
+	}()
+	if tracing.Enabled() {
+		log.Info("tracing: exporting spans over OTLP/HTTP")
+	}
+	// ------------------------------------------------------------------------
+
 	uri := cfg.MongoURI
 	if cfg.Embedded() {
 		// FerretDB logs every connection at info and dumps every error reply
@@ -71,7 +90,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		log.Info("database: MongoDB", "uri", config.Redacted(uri), "database", cfg.MongoDatabase)
 	}
 
-	st, err := store.Open(uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout})
+	st, err := store.Open(uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout, Monitor: tracing.MongoMonitor()})
 	if err != nil {
 		return err
 	}
@@ -100,6 +119,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 		rdb = redis.NewUniversalClient(opts)
 		defer rdb.Close()
+		if err := tracing.Redis(rdb); err != nil {
+			return fmt.Errorf("tracing redis: %w", err)
+		}
 		log.Info("cache: in-process tier in front of Redis", "redis", config.Redacted(cfg.RedisURL), "prefix", cfg.RedisPrefix)
 	}
 	c := cache.New(cache.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Registerer: reg})
@@ -152,7 +174,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		RequestTimeout: cfg.RequestTimeout,
 	})
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           tracing.Handler(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -48,21 +48,7 @@ func TestWriteIsSeenThroughBothInstances(t *testing.T) {
 			t.Fatalf("before the write: %q", got)
 		}
 	}
-	updated := *art
-	updated.Headline = "Council vote delayed"
-	updated.Version++
-	a.ReplaceArticle(t, art, &updated)
-
-	if got := headline(t, a, art.Slug); got != updated.Headline {
-		t.Fatalf("the writing instance serves a stale headline: %q", got)
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for headline(t, b, art.Slug) != updated.Headline {
-		if time.Now().After(deadline) {
-			t.Fatal("the other instance still serves the old headline 2s after the write")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	updated := rewriteHeadline(t, a, b, art, "Council vote delayed")
 	for i := 0; i < 20; i++ {
 		for _, svc := range []*testenv.Service{a, b} {
 			if got := headline(t, svc, art.Slug); got != updated.Headline {
@@ -75,6 +61,27 @@ func TestWriteIsSeenThroughBothInstances(t *testing.T) {
 	if got := headline(t, c, art.Slug); got != updated.Headline {
 		t.Fatalf("a new instance reads %q from the shared tier", got)
 	}
+}
+
+// rewriteHeadline changes art's headline through instance a and waits
+// until b serves it too; the writer must serve it at once.
+func rewriteHeadline(t *testing.T, a, b *testenv.Service, art *news.Article, to string) *news.Article {
+	t.Helper()
+	updated := *art
+	updated.Headline = to
+	updated.Version++
+	a.ReplaceArticle(t, art, &updated)
+	if got := headline(t, a, art.Slug); got != updated.Headline {
+		t.Fatalf("the writing instance serves a stale headline: %q", got)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for headline(t, b, art.Slug) != updated.Headline {
+		if time.Now().After(deadline) {
+			t.Fatal("the other instance still serves the old headline 2s after the write")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return &updated
 }
 
 // 100 concurrent misses on one key cost one database query.

@@ -50,7 +50,12 @@ func TestPersistedQueriesAreShared(t *testing.T) {
 	a := testenv.NewService(t, testenv.ServiceOptions{Redis: rdb, Prefix: prefix})
 	b := testenv.NewService(t, testenv.ServiceOptions{Redis: rdb, Prefix: prefix, Store: a.Store})
 	a.AddArticles(t, testenv.NewArticle("apq-story", time.Now().Add(-time.Hour)))
-	query := `{ articles(first: 2) { edges { node { slug } } } }`
+	requireSharedAPQ(t, a, b, `{ articles(first: 2) { edges { node { slug } } } }`)
+}
+
+// requireSharedAPQ registers query's hash through a and asks b by hash alone.
+func requireSharedAPQ(t *testing.T, a, b *testenv.Service, query string) {
+	t.Helper()
 	sum := sha256.Sum256([]byte(query))
 	ext, _ := json.Marshal(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}})
 	reg, _ := http.NewRequest(http.MethodGet, a.URL+"/graphql?query="+url.QueryEscape(query)+"&extensions="+url.QueryEscape(string(ext)), nil)

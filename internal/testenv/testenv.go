@@ -86,7 +86,14 @@ func DatabaseName(t testing.TB) string {
 // test ends.
 func Store(t testing.TB, opts store.Options) *store.Store {
 	t.Helper()
-	st, err := store.Open(MongoURI(t), DatabaseName(t), opts)
+	return StoreAt(t, MongoURI(t), opts)
+}
+
+// StoreAt is Store on the server at uri (the tests' server reached another
+// way, such as through a Proxy).
+func StoreAt(t testing.TB, uri string, opts store.Options) *store.Store {
+	t.Helper()
+	st, err := store.Open(uri, DatabaseName(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
