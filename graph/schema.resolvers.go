@@ -99,7 +99,7 @@ func (r *authorResolver) ID(ctx context.Context, obj *news.Author) (string, erro
 
 // Articles is the resolver for the articles field.
 func (r *authorResolver) Articles(ctx context.Context, obj *news.Author, first *int, after *string) (*news.ArticleConnection, error) {
-	return r.News.ArticlesBy(ctx, obj.ID, news.PageArgs{First: first, After: after})
+	return prefetchConnection(ctx)(r.News.ArticlesBy(ctx, obj.ID, news.PageArgs{First: first, After: after}))
 }
 
 // URL is the resolver for the url field.
@@ -170,7 +170,7 @@ func (r *queryResolver) Article(ctx context.Context, id *string, slug *string) (
 
 // Articles is the resolver for the articles field.
 func (r *queryResolver) Articles(ctx context.Context, first *int, after *string, filter *model.ArticleFilter, orderBy *model.ArticleOrder) (*news.ArticleConnection, error) {
-	return r.News.Articles(ctx, news.PageArgs{First: first, After: after}, articleFilter(filter), articleOrder(orderBy))
+	return prefetchConnection(ctx)(r.News.Articles(ctx, news.PageArgs{First: first, After: after}, articleFilter(filter), articleOrder(orderBy)))
 }
 
 // Author is the resolver for the author field.
@@ -200,7 +200,7 @@ func (r *queryResolver) Tag(ctx context.Context, slug string) (*news.Tag, error)
 
 // MostRead is the resolver for the mostRead field.
 func (r *queryResolver) MostRead(ctx context.Context, section *string, window *model.TrendWindow, first *int) ([]*news.Article, error) {
-	return r.News.MostRead(ctx, section, trendWindow(window), first)
+	return prefetchList(ctx)(r.News.MostRead(ctx, section, trendWindow(window), first))
 }
 
 // APIKeys is the resolver for the apiKeys field.
@@ -220,7 +220,7 @@ func (r *sectionResolver) ID(ctx context.Context, obj *news.Section) (string, er
 
 // Articles is the resolver for the articles field.
 func (r *sectionResolver) Articles(ctx context.Context, obj *news.Section, first *int, after *string) (*news.ArticleConnection, error) {
-	return r.News.ArticlesInSection(ctx, obj.Slug, news.PageArgs{First: first, After: after})
+	return prefetchConnection(ctx)(r.News.ArticlesInSection(ctx, obj.Slug, news.PageArgs{First: first, After: after}))
 }
 
 // ID is the resolver for the id field.
@@ -230,7 +230,7 @@ func (r *tagResolver) ID(ctx context.Context, obj *news.Tag) (string, error) {
 
 // Articles is the resolver for the articles field.
 func (r *tagResolver) Articles(ctx context.Context, obj *news.Tag, first *int, after *string) (*news.ArticleConnection, error) {
-	return r.News.ArticlesTagged(ctx, obj.Slug, news.PageArgs{First: first, After: after})
+	return prefetchConnection(ctx)(r.News.ArticlesTagged(ctx, obj.Slug, news.PageArgs{First: first, After: after}))
 }
 
 // ApiKey returns ApiKeyResolver implementation.

@@ -105,3 +105,29 @@ func (l *Loaders) Tags(ctx context.Context, slugs []string) ([]*news.Tag, error)
 	}
 	return out, nil
 }
+
+// PrefetchAuthors queues every byline of articles in the current batch.
+func (l *Loaders) PrefetchAuthors(ctx context.Context, articles []*news.Article) {
+	var ids []string
+	for _, a := range articles {
+		ids = append(ids, a.AuthorIDs...)
+	}
+	l.authors.LoadAllThunk(ctx, ids)
+}
+
+// PrefetchTerms queues the sections and/or tags of articles in the current
+// batch.
+func (l *Loaders) PrefetchTerms(ctx context.Context, articles []*news.Article, sections, tags bool) {
+	var keys []string
+	for _, a := range articles {
+		if sections && a.Section != "" {
+			keys = append(keys, news.TermKey(news.KindSection, a.Section))
+		}
+		if tags {
+			for _, t := range a.Tags {
+				keys = append(keys, news.TermKey(news.KindTag, t))
+			}
+		}
+	}
+	l.terms.LoadAllThunk(ctx, keys)
+}

@@ -1,0 +1,77 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/newsgraph/newsgraph/internal/loaders"
+	"github.com/newsgraph/newsgraph/internal/news"
+)
+
+// When a list of articles resolves, the bylines, sections and tags its
+// items will ask for are queued on the loaders at once, in one batch each.
+// The items' own resolvers then find them loaded. Without this, a page's
+// cost would depend on how the items' goroutines happen to be scheduled
+// (a slow machine can split one batch in two).
+
+// selectedUnder names the fields the operation selects under the current
+// field, following path; types are the object types at each level (the
+// current field's first), so fragments on them count.
+func selectedUnder(ctx context.Context, types []string, path ...string) map[string]bool {
+	op := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, types[:1])
+	for i, name := range path {
+		var next []graphql.CollectedField
+		for _, f := range fields {
+			if f.Name == name {
+				next = append(next, graphql.CollectFields(op, f.Selections, types[i+1:i+2])...)
+			}
+		}
+		fields = next
+	}
+	out := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		out[f.Name] = true
+	}
+	return out
+}
+
+func prefetchArticles(ctx context.Context, articles []*news.Article, selected map[string]bool) {
+	if len(articles) == 0 {
+		return
+	}
+	l := loaders.For(ctx)
+	if selected["authors"] {
+		l.PrefetchAuthors(ctx, articles)
+	}
+	if selected["section"] || selected["tags"] {
+		l.PrefetchTerms(ctx, articles, selected["section"], selected["tags"])
+	}
+}
+
+// prefetchConnection passes a resolved page of articles through, having
+// prefetched what its items will ask for.
+func prefetchConnection(ctx context.Context) func(*news.ArticleConnection, error) (*news.ArticleConnection, error) {
+	return func(c *news.ArticleConnection, err error) (*news.ArticleConnection, error) {
+		if err != nil || c == nil {
+			return c, err
+		}
+		articles := make([]*news.Article, len(c.Edges))
+		for i, e := range c.Edges {
+			articles[i] = e.Node
+		}
+		prefetchArticles(ctx, articles, selectedUnder(ctx, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node"))
+		return c, nil
+	}
+}
+
+// prefetchList is prefetchConnection for a plain list of articles.
+func prefetchList(ctx context.Context) func([]*news.Article, error) ([]*news.Article, error) {
+	return func(articles []*news.Article, err error) ([]*news.Article, error) {
+		if err == nil {
+			prefetchArticles(ctx, articles, selectedUnder(ctx, []string{"Article"}))
+		}
+		return articles, err
+	}
+}
