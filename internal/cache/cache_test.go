@@ -293,3 +293,24 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 	}
 	read()
 }
+
+// An editor's answer (which shows drafts) is never handed to a reader, even
+// for the very same request bytes, in either order.
+func TestEditorsDraftNeverReachesReadersThroughTheCache(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	svc := testenv.NewService(t, testenv.ServiceOptions{Redis: rdb, Prefix: prefix})
+	draft := testenv.NewArticle("embargoed-draft", time.Now().Add(-time.Hour))
+	draft.StoredStatus, draft.PublishedAt = news.StatusDraft, nil
+	svc.AddArticles(t, draft)
+	editor := svc.NewKey(t, news.RoleEditor)
+	for i := 0; i < 2; i++ {
+		var ed struct{ Article *struct{ Headline string } }
+		svc.Query(t, bySlug, map[string]any{"s": draft.Slug}, "Authorization", editor).Decode(t, &ed)
+		if ed.Article == nil {
+			t.Fatal("the editor does not see the draft")
+		}
+		if got := headline(t, svc, draft.Slug); got != "" {
+			t.Fatalf("a reader got the draft %q", got)
+		}
+	}
+}
