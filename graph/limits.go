@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"math"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -9,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/newsgraph/newsgraph/graph/model"
+	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
 
@@ -28,6 +30,11 @@ type Limits struct {
 	// Introspection and field suggestions ("did you mean ...") are on by
 	// default; production may switch them off.
 	NoIntrospection bool
+	// PartnerBudget is the complexity a PARTNER key may spend per minute
+	// (default 30000: ten full pages of 100 articles); Budget keeps the
+	// account (shared through Redis when configured). No Budget, no limit.
+	PartnerBudget int
+	Budget        auth.Limiter
 }
 
 func (l *Limits) defaults() {
@@ -42,6 +49,9 @@ func (l *Limits) defaults() {
 	}
 	if l.MaxTokens == 0 {
 		l.MaxTokens = 5000
+	}
+	if l.PartnerBudget == 0 {
+		l.PartnerBudget = 30000
 	}
 }
 
@@ -111,10 +121,27 @@ func (o *operationLimits) MutateOperationContext(ctx context.Context, op *graphq
 	if w.aliases > o.limits.MaxAliases {
 		return tooComplex("operation uses %d aliases, more than the limit of %d", "aliases", w.aliases, o.limits.MaxAliases)
 	}
-	if c := complexity.Calculate(ctx, o.es, def, op.Variables); c > o.limits.MaxComplexity {
+	c := complexity.Calculate(ctx, o.es, def, op.Variables)
+	if c > o.limits.MaxComplexity {
 		return tooComplex("operation has complexity %d, more than the limit of %d", "complexity", c, o.limits.MaxComplexity)
 	}
-	return nil
+	return o.spend(ctx, c)
+}
+
+// spend charges a partner's operation to its key's budget per minute.
+func (o *operationLimits) spend(ctx context.Context, cost int) *gqlerror.Error {
+	v := news.ViewerFrom(ctx)
+	if v.Role != news.RolePartner || o.limits.Budget == nil {
+		return nil
+	}
+	wait, err := o.limits.Budget.AllowN(ctx, "cost:"+v.KeyID, cost, o.limits.PartnerBudget)
+	if err != nil || wait <= 0 {
+		return nil // a budget outage must not take partners down
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	e := gqlerror.Errorf("operation costs %d; this key's budget of %d a minute is spent, retry in %ds", cost, o.limits.PartnerBudget, secs)
+	e.Extensions = map[string]any{"code": CodeRateLimited, "cost": cost, "budget": o.limits.PartnerBudget, "retryAfterSeconds": secs}
+	return e
 }
 
 // walker measures depth and counts aliases, following fragment spreads. It

@@ -15,6 +15,9 @@ import (
 // says how long to wait.
 type Limiter interface {
 	Allow(ctx context.Context, keyID string, perMinute int) (retryAfter time.Duration, err error)
+	// AllowN spends n units at once (a partner's query cost against its
+	// budget per minute); n above the whole budget never fits.
+	AllowN(ctx context.Context, keyID string, n, perMinute int) (retryAfter time.Duration, err error)
 }
 
 // NewLimiter limits in Redis (GCRA, shared by every instance) when rdb is
@@ -32,7 +35,14 @@ type redisLimiter struct {
 }
 
 func (l *redisLimiter) Allow(ctx context.Context, keyID string, perMinute int) (time.Duration, error) {
-	res, err := l.limiter.Allow(ctx, l.prefix+keyID, redis_rate.PerMinute(perMinute))
+	return l.AllowN(ctx, keyID, 1, perMinute)
+}
+
+func (l *redisLimiter) AllowN(ctx context.Context, keyID string, n, perMinute int) (time.Duration, error) {
+	if n > perMinute {
+		return time.Minute, nil
+	}
+	res, err := l.limiter.AllowN(ctx, l.prefix+keyID, redis_rate.PerMinute(perMinute), n)
 	if err != nil {
 		return 0, err
 	}
@@ -49,7 +59,14 @@ type localLimiter struct {
 	keys map[string]*rate.Limiter
 }
 
-func (l *localLimiter) Allow(_ context.Context, keyID string, perMinute int) (time.Duration, error) {
+func (l *localLimiter) Allow(ctx context.Context, keyID string, perMinute int) (time.Duration, error) {
+	return l.AllowN(ctx, keyID, 1, perMinute)
+}
+
+func (l *localLimiter) AllowN(_ context.Context, keyID string, n, perMinute int) (time.Duration, error) {
+	if n > perMinute {
+		return time.Minute, nil
+	}
 	l.mu.Lock()
 	lim := l.keys[keyID]
 	if lim == nil || lim.Burst() != perMinute {
@@ -57,7 +74,7 @@ func (l *localLimiter) Allow(_ context.Context, keyID string, perMinute int) (ti
 		l.keys[keyID] = lim
 	}
 	l.mu.Unlock()
-	r := lim.Reserve()
+	r := lim.ReserveN(time.Now(), n)
 	if d := r.Delay(); d > 0 {
 		r.Cancel()
 		return d, nil

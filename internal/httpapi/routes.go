@@ -17,6 +17,9 @@ import (
 // addRoutes lists every route the service serves.
 func addRoutes(mux *http.ServeMux, d Deps) {
 	embeds := &embed.Provider{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
+	if d.Limits.Budget == nil {
+		d.Limits.Budget = d.Limiter
+	}
 	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk,
 		Embeds: embeds, Related: d.Related,
 		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics})
