@@ -187,12 +187,10 @@ feed:
 
 // rawServer answers every captured request with the service's bytes and
 // does nothing else: the ceiling net/http sets on this machine.
-func rawServer(ws []*workload) http.Handler {
+func rawServer(w *workload) http.Handler {
 	answers := map[string]*request{}
-	for _, w := range ws {
-		for _, r := range w.requests {
-			answers[r.rawKey()] = r
-		}
+	for _, r := range w.requests {
+		answers[r.rawKey()] = r
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, err := io.ReadAll(req.Body)
@@ -213,16 +211,24 @@ func rawServer(ws []*workload) http.Handler {
 
 // serve runs h on a fresh loopback listener until the returned stop is
 // called, with the timeouts server.go sets. The goroutines serving it carry
-// the profiler label server=name, so one CPU profile tells the servers and
-// the load generator apart.
-func serve(h http.Handler, name string) (base string, stop func(), err error) {
+// the profiler labels server=name (and workload, when one), so one CPU
+// profile tells the servers and the load generator apart.
+func serve(h http.Handler, name, workload string) (base string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
+	labels := pprof.Labels("server", name)
+	if workload != "" {
+		labels = pprof.Labels("server", name, "workload", workload)
+	}
+	// Requests' contexts carry the labels too, so that a handler's own
+	// pprof.Do adds to them rather than dropping them when it returns.
+	labelled := pprof.WithLabels(context.Background(), labels)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
-	go pprof.Do(context.Background(), pprof.Labels("server", name), func(context.Context) { _ = srv.Serve(ln) })
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return labelled }}
+	go pprof.Do(labelled, labels, func(context.Context) { _ = srv.Serve(ln) })
 	return "http://" + ln.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -241,8 +247,6 @@ type drive struct {
 }
 
 func (c *client) drive(ctx context.Context, w *workload, conns int, d time.Duration, record bool) *drive {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	type result struct {
 		lat      []time.Duration
 		errors   int
@@ -251,9 +255,10 @@ func (c *client) drive(ctx context.Context, w *workload, conns int, d time.Durat
 	results := make([]result, conns)
 	var wg sync.WaitGroup
 	start := time.Now()
+	end := start.Add(d)
 	for g := range conns {
 		wg.Go(func() {
-			pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("client", "load")))
+			pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("client", "load", "workload", w.name)))
 			r := rand.New(rand.NewPCG(uint64(g), uint64(start.UnixNano())))
 			var zipf *rand.Zipf
 			if w.zipf && len(w.requests) > 1 {
@@ -264,15 +269,18 @@ func (c *client) drive(ctx context.Context, w *workload, conns int, d time.Durat
 				res.lat = make([]time.Duration, 0, 1<<14)
 			}
 			var buf bytes.Buffer
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(end) {
 				req := w.requests[0]
 				if zipf != nil {
 					req = w.requests[zipf.Uint64()]
 				}
 				t0 := time.Now()
 				ok, _, err := c.do(ctx, req, &buf)
-				if ctx.Err() != nil {
-					break // cut off by the deadline: not a measurement
+				// A request still in flight when the window closes is let
+				// finish (cancelling it would make the server log a failure)
+				// but is not counted: the window is exactly d long.
+				if ctx.Err() != nil || time.Now().After(end) {
+					break
 				}
 				if record {
 					res.lat = append(res.lat, time.Since(t0))
@@ -287,7 +295,7 @@ func (c *client) drive(ctx context.Context, w *workload, conns int, d time.Durat
 		})
 	}
 	wg.Wait()
-	out := &drive{elapsed: time.Since(start)}
+	out := &drive{elapsed: d}
 	for _, res := range results {
 		out.latencies = append(out.latencies, res.lat...)
 		out.errors += res.errors

@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -68,7 +70,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&cfg.mongoURI, "mongodb", getenv("MONGODB_URI"), "MongoDB URI (default MONGODB_URI; unset: embedded FerretDB in a temporary directory)")
 	list := fs.String("workloads", "w1,w2,w3", "workloads to run: w1 article POST, w2 front page, w3 article APQ GET")
 	fs.StringVar(&cfg.jsonOut, "json", "", "also write the results to this file as JSON")
-	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measurements to this file; samples carry the label server=service, server=raw or client=load (go tool pprof -tagfocus server=service)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measurements to this file; samples carry the labels server=service|raw, workload=w1|w2|w3 and client=load (go tool pprof -tagfocus server=service)")
 	if len(args) > 0 {
 		args = args[1:]
 	}
@@ -191,7 +193,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Ready:    map[string]httpapi.Pinger{"mongodb": st},
 		Optional: map[string]httpapi.Pinger{"redis": c},
 	})
-	serviceURL, stopService, err := serve(handler, "service")
+	// With a profile, each request is labelled with the workload being
+	// measured (the raw servers, one per workload, are labelled at birth).
+	var current atomic.Value
+	current.Store("")
+	if cfg.cpuProfile != "" {
+		inner := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pprof.Do(r.Context(), pprof.Labels("workload", current.Load().(string)), func(context.Context) { inner.ServeHTTP(w, r) })
+		})
+	}
+	serviceURL, stopService, err := serve(handler, "service", "")
 	if err != nil {
 		return err
 	}
@@ -207,21 +219,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			chosen = append(chosen, w)
 		}
 	}
-	capturer := newClient(serviceURL, cfg.conns)
-	for _, w := range chosen {
-		t0 := time.Now()
-		if err := w.capture(ctx, capturer); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s: captured %d distinct responses (cold) in %s\n", w.name, len(w.requests), time.Since(t0).Round(time.Millisecond))
-	}
-	capturer.close()
-	rawURL, stopRaw, err := serve(rawServer(chosen), "raw")
-	if err != nil {
-		return err
-	}
-	defer stopRaw()
-
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
@@ -236,8 +233,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	results := make([]*result, len(chosen))
 	m := meter{store: st, metrics: c.Metrics(), registry: reg}
 	for i, w := range chosen {
-		fmt.Fprintf(stdout, "measuring %s: %s\n", w.name, w.desc)
+		// Captured right before it is measured, so that no response the
+		// capture cached expires in the middle of the measurement, all at
+		// once, as none would under real traffic.
+		current.Store("capture-" + w.name)
+		t0 := time.Now()
+		capturer := newClient(serviceURL, cfg.conns)
+		err := w.capture(ctx, capturer)
+		capturer.close()
+		if err != nil {
+			return err
+		}
+		current.Store(w.name)
+		fmt.Fprintf(stdout, "%s: captured %d distinct responses in %s; measuring: %s\n",
+			w.name, len(w.requests), time.Since(t0).Round(time.Millisecond), w.desc)
+		rawURL, stopRaw, err := serve(rawServer(w), "raw", w.name)
+		if err != nil {
+			return err
+		}
 		results[i] = m.compare(ctx, w, cfg, newClient(serviceURL, cfg.conns), newClient(rawURL, cfg.conns))
+		stopRaw()
 	}
 	if err := ctx.Err(); err != nil {
 		return err
