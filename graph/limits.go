@@ -12,6 +12,7 @@ import (
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 )
 
 // Limits bound what one operation may ask for, so no document costs the
@@ -85,6 +86,10 @@ func complexityRoot() ComplexityRoot {
 	// A byline has a few names, an article a handful of tags.
 	c.Article.Authors = func(child int) int { return 1 + 3*child }
 	c.Article.Tags = func(child int) int { return 1 + 8*child }
+	// Related stories cost queries of their own, however few are asked for.
+	c.Article.Related = func(child int, first *int) int {
+		return 10 + pageCost(first, related.DefaultCount, related.MaxCount, child)
+	}
 	return c
 }
 

@@ -3,7 +3,10 @@ package cache
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,8 +55,12 @@ type Cache struct {
 	// nextDue is when the earliest scheduled story goes live (unix nanos,
 	// 0 when unknown): no list may be cached past it.
 	nextDue atomic.Int64
-	pubsub  *redis.PubSub
-	done    chan struct{}
+	seenSeq atomic.Int64
+	// pending holds invalidations made while Redis was away.
+	pendingMu sync.Mutex
+	pending   []invalidation
+	pubsub    *redis.PubSub
+	done      chan struct{}
 }
 
 // New builds a cache. Call Start to hear other instances' invalidations.
@@ -86,7 +93,8 @@ func New(o Options) *Cache {
 	}
 	c := &Cache{opts: o, log: o.Logger, metrics: NewMetrics(o.Registerer), origin: telemetry.NewRequestID(), done: make(chan struct{})}
 	if o.Redis != nil {
-		c.redis = &shared{client: o.Redis, prefix: o.Prefix, log: o.Logger, metrics: c.metrics, onRecover: c.forgetAllLocal}
+		c.redis = &shared{client: o.Redis, prefix: o.Prefix, log: o.Logger, metrics: c.metrics,
+			onRecover: func() { go c.recover() }}
 	}
 	c.articles = newTier[*news.Article]("article", o.L1Size, o.Articles, c.redis, &c.epoch, c.metrics)
 	c.authors = newTier[*news.Author]("author", o.L1Size, o.Authors, c.redis, &c.epoch, c.metrics)
@@ -128,6 +136,46 @@ type invalidation struct {
 	Tags   []string `json:"t,omitempty"`
 	Due    int64    `json:"d,omitempty"`
 	All    bool     `json:"a,omitempty"`
+	// Seq numbers invalidations deployment-wide (a Redis counter), so an
+	// instance back from an outage can tell whether it missed any.
+	Seq int64 `json:"s,omitempty"`
+}
+
+func (c *Cache) seqKey() string { return c.redis.key("invalidations:seq") }
+
+// saw records the highest invalidation number this instance has applied.
+func (c *Cache) saw(seq int64) {
+	for {
+		cur := c.seenSeq.Load()
+		if seq <= cur || c.seenSeq.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+// recover runs when Redis answers again after an outage: tell the others
+// what was written meanwhile, and drop what this instance may have missed.
+func (c *Cache) recover() {
+	c.sendPending()
+	c.catchUp()
+}
+
+// catchUp runs when Redis answers again after an outage: if invalidations
+// were published meanwhile that this instance did not hear, its in-process
+// copies may be stale, and all of them go.
+func (c *Cache) catchUp() {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*RedisTimeout)
+	defer cancel()
+	seq, err := c.redis.client.Get(ctx, c.seqKey()).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		c.forgetAllLocal() // cannot tell: be safe
+		return
+	}
+	if seq > c.seenSeq.Load() {
+		c.log.Info("invalidations were missed while Redis was away; dropping in-process copies")
+		c.forgetAllLocal()
+		c.saw(seq)
+	}
 }
 
 func (c *Cache) channel() string { return c.opts.Prefix + "invalidations" }
@@ -138,24 +186,39 @@ func (c *Cache) Start(ctx context.Context) {
 		close(c.done)
 		return
 	}
+	if seq, err := c.redis.client.Get(ctx, c.seqKey()).Int64(); err == nil {
+		c.saw(seq)
+	}
 	c.pubsub = c.redis.client.Subscribe(context.WithoutCancel(ctx), c.channel())
 	go func() {
 		defer close(c.done)
-		ch := c.pubsub.Channel()
+		// Subscription events too: after the first, each one is the
+		// subscription coming back after a broken connection, when messages
+		// may have been lost.
+		ch := c.pubsub.ChannelWithSubscriptions()
+		subscribed := false
 		for {
 			select {
 			case <-ctx.Done():
 				_ = c.pubsub.Close()
 				return
-			case msg, ok := <-ch:
+			case m, ok := <-ch:
 				if !ok {
 					return
 				}
-				var inv invalidation
-				if json.Unmarshal([]byte(msg.Payload), &inv) != nil || inv.Origin == c.origin {
-					continue
+				switch m := m.(type) {
+				case *redis.Subscription:
+					if subscribed {
+						go c.catchUp()
+					}
+					subscribed = true
+				case *redis.Message:
+					var inv invalidation
+					if json.Unmarshal([]byte(m.Payload), &inv) != nil || inv.Origin == c.origin {
+						continue
+					}
+					c.applyLocal(inv)
 				}
-				c.applyLocal(inv)
 			}
 		}
 	}()
@@ -167,6 +230,7 @@ func (c *Cache) Wait() { <-c.done }
 // applyLocal drops this instance's in-process copies.
 func (c *Cache) applyLocal(inv invalidation) {
 	c.epoch.Add(1)
+	c.saw(inv.Seq)
 	c.metrics.purges.Inc()
 	if inv.Due != 0 {
 		c.noteDue(time.Unix(0, inv.Due))
@@ -202,9 +266,44 @@ func (c *Cache) invalidate(ctx context.Context, inv invalidation) {
 
 func (c *Cache) applyAll(ctx context.Context, inv invalidation) {
 	c.applyLocal(inv)
-	if !c.redis.usable() {
+	c.share(ctx, inv)
+}
+
+// maxPending bounds the invalidations kept while Redis is away; past it they
+// fold into one that drops everything.
+const maxPending = 1000
+
+// share applies an invalidation to Redis and tells the other instances.
+// While Redis is away it is kept, and sent when Redis answers again: the
+// other instances must hear of writes made during the outage.
+func (c *Cache) share(ctx context.Context, inv invalidation) {
+	if c.redis == nil {
 		return
 	}
+	if !c.redis.usable() || !c.sendShared(ctx, inv) {
+		c.pendingMu.Lock()
+		if len(c.pending) >= maxPending {
+			c.pending = []invalidation{{Origin: c.origin, All: true}}
+		} else {
+			c.pending = append(c.pending, inv)
+		}
+		c.pendingMu.Unlock()
+	}
+}
+
+// sendPending sends what was kept during an outage.
+func (c *Cache) sendPending() {
+	c.pendingMu.Lock()
+	pending := c.pending
+	c.pending = nil
+	c.pendingMu.Unlock()
+	for _, inv := range pending {
+		c.share(context.Background(), inv)
+	}
+}
+
+// sendShared deletes from Redis and publishes; false when Redis failed.
+func (c *Cache) sendShared(ctx context.Context, inv invalidation) bool {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*RedisTimeout)
 	defer cancel()
 	if inv.All {
@@ -219,8 +318,17 @@ func (c *Cache) applyAll(ctx context.Context, inv invalidation) {
 		}
 		c.observe(c.responses.purgeShared(rctx, inv.Tags))
 	}
+	seq, err := c.redis.client.Incr(rctx, c.seqKey()).Result()
+	c.observe(err)
+	if err != nil {
+		return false
+	}
+	inv.Seq = seq
+	c.saw(seq)
 	raw, _ := json.Marshal(inv)
-	c.observe(c.redis.client.Publish(rctx, c.channel(), raw).Err())
+	err = c.redis.client.Publish(rctx, c.channel(), raw).Err()
+	c.observe(err)
+	return err == nil
 }
 
 func (c *Cache) observe(err error) { c.redis.observe(err) }
@@ -232,6 +340,8 @@ func (c *Cache) deletePrefix(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The invalidation counter must only ever grow (see catchUp).
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == c.seqKey() })
 	return c.redis.unlink(ctx, keys)
 }
 

@@ -314,3 +314,53 @@ func TestEditorsDraftNeverReachesReadersThroughTheCache(t *testing.T) {
 		}
 	}
 }
+
+// A write made while Redis is down still reaches the other instances once
+// Redis is back: the writer keeps the invalidation and sends it then, and an
+// instance whose subscription was broken drops what it may have missed.
+func TestWritesDuringARedisOutageReachOtherInstancesAfterIt(t *testing.T) {
+	port, proc, err := testenv.StartRedisServer()
+	if err != nil {
+		t.Fatalf("start a redis-server of the test's own: %v", err)
+	}
+	t.Cleanup(func() { _ = proc.Process.Kill(); _, _ = proc.Process.Wait() })
+	client := func() redis.UniversalClient {
+		opts, _ := cache.RedisOptions("redis://127.0.0.1:" + strconv.Itoa(port) + "/0")
+		c := redis.NewUniversalClient(opts)
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	a := testenv.NewService(t, testenv.ServiceOptions{Redis: client(), Prefix: "outage-write:"})
+	b := testenv.NewService(t, testenv.ServiceOptions{Redis: client(), Prefix: "outage-write:", Store: a.Store})
+	art := testenv.NewArticle("vote-count", time.Now().Add(-time.Hour))
+	a.AddArticles(t, art)
+	for _, svc := range []*testenv.Service{a, b} {
+		if got := headline(t, svc, art.Slug); got != art.Headline {
+			t.Fatal(got)
+		}
+	}
+
+	_ = proc.Process.Kill()
+	_, _ = proc.Process.Wait()
+	updated := *art
+	updated.Headline = "Recount ordered"
+	a.ReplaceArticle(t, art, &updated)
+	if got := headline(t, a, art.Slug); got != updated.Headline {
+		t.Fatalf("the writer serves %q during the outage", got)
+	}
+
+	var again *exec.Cmd
+	if err := testenv.RestartRedisServer(port, &again); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = again.Process.Kill(); _, _ = again.Process.Wait() })
+	deadline := time.Now().Add(15 * time.Second)
+	for headline(t, b, art.Slug) != updated.Headline {
+		if time.Now().After(deadline) {
+			t.Fatal("the other instance still serves the headline from before the outage")
+		}
+		// Reads through a's Redis calls let it notice Redis is back.
+		headline(t, a, art.Slug)
+		time.Sleep(100 * time.Millisecond)
+	}
+}

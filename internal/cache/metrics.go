@@ -8,7 +8,10 @@ import (
 // Metrics counts what the cache does, by cache and tier: the hit ratio an
 // operator watches and the benchmark reports.
 type Metrics struct {
-	lookups     *prometheus.CounterVec
+	lookups *prometheus.CounterVec
+	// counters holds every known label combination, made once, so counting
+	// a hit neither allocates nor takes the vector's lock.
+	counters    map[[3]string]prometheus.Counter
 	redisErrors prometheus.Counter
 	purges      prometheus.Counter
 }
@@ -40,6 +43,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Invalidations applied, local or heard from another instance.",
 		}),
 	}
+	m.counters = map[[3]string]prometheus.Counter{}
+	for _, cache := range []string{"article", "author", "term", "response", "apq"} {
+		for _, tier := range []string{TierL1, TierRedis, TierDB} {
+			for _, result := range []string{ResultHit, ResultMiss, ResultStale} {
+				m.counters[[3]string{cache, tier, result}] = m.lookups.WithLabelValues(cache, tier, result)
+			}
+		}
+	}
 	if reg != nil {
 		reg.MustRegister(m.lookups, m.redisErrors, m.purges)
 	}
@@ -47,6 +58,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 func (m *Metrics) count(cache, tier, result string) {
+	if c, ok := m.counters[[3]string{cache, tier, result}]; ok {
+		c.Inc()
+		return
+	}
 	m.lookups.WithLabelValues(cache, tier, result).Inc()
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/newsgraph/newsgraph/internal/gqlhttp"
 )
@@ -26,8 +27,9 @@ const MaxCachedRequest = 1 << 20
 // role; a hit is written out without executing GraphQL at all. Each response
 // is tagged with what it was built from and purged by tag on writes.
 type Responses struct {
-	c  *Cache
-	l1 *otter.Cache[string, *cachedResponse]
+	c     *Cache
+	l1    *otter.Cache[string, *cachedResponse]
+	group singleflight.Group
 
 	mu    sync.Mutex
 	byTag map[string]map[string]struct{}
@@ -148,17 +150,49 @@ func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
 }
 
 func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, next http.Handler) {
+	// Concurrent misses on one response execute it once; the others are
+	// answered with its result (same request bytes, same role: same answer).
+	leader := false
+	v, _, _ := r.group.Do(key, func() (any, error) {
+		leader = true
+		return r.execute(w, req, key, next), nil
+	})
+	res := v.(*executed)
+	switch {
+	case leader && res.entry == nil:
+		w.WriteHeader(res.status)
+		_, _ = w.Write(res.body)
+	case leader:
+		r.write(w, req, res.entry, "MISS")
+	case res.entry != nil:
+		r.c.trending.replay(res.entry.Views)
+		r.write(w, req, res.entry, "HIT")
+	default:
+		// Not kept (an error, a mutation): this request runs on its own.
+		own := r.execute(w, req, key, next)
+		w.WriteHeader(own.status)
+		_, _ = w.Write(own.body)
+	}
+}
+
+// executed is one run of the GraphQL handler: what it wrote, and the entry
+// kept from it (nil when the answer may not be kept).
+type executed struct {
+	status int
+	body   []byte
+	entry  *cachedResponse
+}
+
+func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string, next http.Handler) *executed {
 	epoch := r.c.epoch.Load()
-	ctx, col := withCollector(req.Context(), r.c.opts.Responses)
+	ctx, col := withCollector(req.Context(), jitter(r.c.opts.Responses))
 	cw := gqlhttp.NewRecorder(w)
 	next.ServeHTTP(cw, req.WithContext(ctx))
 	status, body := cw.Status(), cw.Body()
 	// Only a query's complete, error-free answer is kept: gqlgen writes
 	// "errors" first when there are any.
 	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-		return
+		return &executed{status: status, body: body}
 	}
 	r.c.metrics.count("response", TierDB, ResultMiss)
 	col.mu.Lock()
@@ -171,7 +205,7 @@ func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, n
 		r.remember(key, e)
 		r.share(req.Context(), key, e)
 	}
-	r.write(w, req, e, "MISS")
+	return &executed{status: status, body: body, entry: e}
 }
 
 func etag(body []byte) string {

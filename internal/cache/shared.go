@@ -52,17 +52,20 @@ func RedisOptions(raw string) (*redis.UniversalOptions, error) {
 		return nil, err
 	}
 	return &redis.UniversalOptions{
-		Addrs:           addrs,
-		MasterName:      master,
-		IsClusterMode:   cluster,
-		DB:              o.DB,
-		Username:        o.Username,
-		Password:        o.Password,
-		TLSConfig:       o.TLSConfig,
-		DialTimeout:     RedisTimeout * 4,
-		ReadTimeout:     RedisTimeout,
-		WriteTimeout:    RedisTimeout,
-		PoolTimeout:     RedisTimeout,
+		Addrs:         addrs,
+		MasterName:    master,
+		IsClusterMode: cluster,
+		DB:            o.DB,
+		Username:      o.Username,
+		Password:      o.Password,
+		TLSConfig:     o.TLSConfig,
+		DialTimeout:   RedisTimeout * 4,
+		ReadTimeout:   RedisTimeout,
+		WriteTimeout:  RedisTimeout,
+		// A pool as large as the clients a busy instance serves at once:
+		// waiting for a connection would spend the whole call deadline.
+		PoolSize:        128,
+		PoolTimeout:     2 * RedisTimeout,
 		MaxRetries:      -1,
 		ConnMaxIdleTime: time.Minute,
 	}, nil
@@ -75,6 +78,7 @@ type shared struct {
 	prefix    string
 	log       *slog.Logger
 	openUntil atomic.Int64 // unix nanos until which Redis is skipped
+	failures  atomic.Int64 // in a row
 	wasDown   atomic.Bool
 	onRecover func()
 	metrics   *Metrics
@@ -91,20 +95,29 @@ func (s *shared) ctx(ctx context.Context) (context.Context, context.CancelFunc) 
 	return context.WithTimeout(context.WithoutCancel(ctx), RedisTimeout)
 }
 
-// observe feeds the breaker: a failure opens it for the cool-off, the first
-// success after an outage closes it and runs onRecover (instances may have
-// missed invalidations while Redis was away).
+// breakerFailures is how many failures in a row open the breaker: one slow
+// answer on a busy machine is not an outage.
+const breakerFailures = 3
+
+// observe feeds the breaker: failures in a row open it for the cool-off;
+// the first success after an outage closes it and runs onRecover, which
+// checks whether invalidations were missed while Redis was away.
 func (s *shared) observe(err error) {
 	if err == nil || errors.Is(err, redis.Nil) {
+		failed := s.failures.Swap(0) > 0
 		if s.wasDown.CompareAndSwap(true, false) {
-			s.log.Info("redis is back; dropping in-process copies that may have missed invalidations")
-			if s.onRecover != nil {
-				s.onRecover()
-			}
+			s.log.Info("redis is back")
+			failed = true
+		}
+		if failed && s.onRecover != nil {
+			s.onRecover()
 		}
 		return
 	}
 	s.metrics.redisErrors.Inc()
+	if s.failures.Add(1) < breakerFailures {
+		return
+	}
 	s.openUntil.Store(time.Now().Add(breakerCoolOff).UnixNano())
 	if s.wasDown.CompareAndSwap(false, true) {
 		s.log.Warn("redis unavailable; serving from the in-process tier and MongoDB", "err", err)
