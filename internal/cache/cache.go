@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,7 @@ type Cache struct {
 	// nextDue is when the earliest scheduled story goes live (unix nanos,
 	// 0 when unknown): no list may be cached past it.
 	nextDue atomic.Int64
-	seenSeq atomic.Int64
+	gen     *generations
 	// pending holds invalidations made while Redis was away.
 	pendingMu sync.Mutex
 	pending   []invalidation
@@ -91,15 +92,16 @@ func New(o Options) *Cache {
 	if o.L1Size == 0 {
 		o.L1Size = 10_000
 	}
-	c := &Cache{opts: o, log: o.Logger, metrics: NewMetrics(o.Registerer), origin: telemetry.NewRequestID(), done: make(chan struct{})}
+	c := &Cache{opts: o, log: o.Logger, metrics: NewMetrics(o.Registerer), origin: telemetry.NewRequestID(),
+		gen: newGenerations(), done: make(chan struct{})}
 	if o.Redis != nil {
 		c.redis = &shared{client: o.Redis, prefix: o.Prefix, log: o.Logger, metrics: c.metrics,
 			onRecover: func() { go c.recover() }}
 	}
-	c.articles = newTier[*news.Article]("article", o.L1Size, o.Articles, c.redis, &c.epoch, c.metrics)
-	c.authors = newTier[*news.Author]("author", o.L1Size, o.Authors, c.redis, &c.epoch, c.metrics)
-	c.terms = newTier[*news.Term]("term", o.L1Size, o.Terms, c.redis, &c.epoch, c.metrics)
-	c.sections = newTier[[]*news.Term]("term", 16, o.Terms, c.redis, &c.epoch, c.metrics)
+	c.articles = newTier[*news.Article]("article", o.L1Size, o.Articles, c.redis, &c.epoch, c.gen, c.metrics)
+	c.authors = newTier[*news.Author]("author", o.L1Size, o.Authors, c.redis, &c.epoch, c.gen, c.metrics)
+	c.terms = newTier[*news.Term]("term", o.L1Size, o.Terms, c.redis, &c.epoch, c.gen, c.metrics)
+	c.sections = newTier[[]*news.Term]("term", 16, o.Terms, c.redis, &c.epoch, c.gen, c.metrics)
 	c.responses = newResponses(c)
 	c.apq = newPersistedQueries(c)
 	c.trending = newTrending(c)
@@ -139,19 +141,14 @@ type invalidation struct {
 	// Seq numbers invalidations deployment-wide (a Redis counter), so an
 	// instance back from an outage can tell whether it missed any.
 	Seq int64 `json:"s,omitempty"`
+	// Ack asks every instance to confirm it has applied this one.
+	Ack bool `json:"c,omitempty"`
 }
 
 func (c *Cache) seqKey() string { return c.redis.key("invalidations:seq") }
 
 // saw records the highest invalidation number this instance has applied.
-func (c *Cache) saw(seq int64) {
-	for {
-		cur := c.seenSeq.Load()
-		if seq <= cur || c.seenSeq.CompareAndSwap(cur, seq) {
-			return
-		}
-	}
-}
+func (c *Cache) saw(seq int64) { c.gen.saw(seq) }
 
 // recover runs when Redis answers again after an outage: tell the others
 // what was written meanwhile, and drop what this instance may have missed.
@@ -171,7 +168,7 @@ func (c *Cache) catchUp() {
 		c.forgetAllLocal() // cannot tell: be safe
 		return
 	}
-	if seq > c.seenSeq.Load() {
+	if seq > c.gen.current() {
 		c.log.Info("invalidations were missed while Redis was away; dropping in-process copies")
 		c.forgetAllLocal()
 		c.saw(seq)
@@ -218,6 +215,7 @@ func (c *Cache) Start(ctx context.Context) {
 						continue
 					}
 					c.applyLocal(inv)
+					c.acknowledge(inv)
 				}
 			}
 		}
@@ -230,6 +228,15 @@ func (c *Cache) Wait() { <-c.done }
 // applyLocal drops this instance's in-process copies.
 func (c *Cache) applyLocal(inv invalidation) {
 	c.epoch.Add(1)
+	if inv.All {
+		c.gen.buryAll(inv.Seq)
+	}
+	for _, k := range inv.Keys {
+		c.gen.bury(k, inv.Seq)
+	}
+	for _, t := range inv.Tags {
+		c.gen.bury(tagName(t), inv.Seq)
+	}
 	c.saw(inv.Seq)
 	c.metrics.purges.Inc()
 	if inv.Due != 0 {
@@ -258,15 +265,89 @@ func (c *Cache) forgetAllLocal() {
 // invalidate makes a write visible everywhere: this instance's tiers, Redis,
 // and (through pub/sub) every other instance. It runs again a second later,
 // which clears a copy that a read racing the write may have put back.
+//
+// The first round waits (up to AckWait) until every other instance says it
+// has dropped its copies, so once a write returns no instance serves what it
+// replaced. The second round does not wait.
 func (c *Cache) invalidate(ctx context.Context, inv invalidation) {
 	inv.Origin = c.origin
+	inv.Ack = true
 	c.applyAll(ctx, inv)
-	time.AfterFunc(time.Second, func() { c.applyAll(context.Background(), inv) })
+	again := inv
+	again.Ack = false
+	time.AfterFunc(time.Second, func() { c.applyAll(context.Background(), again) })
 }
 
+// AckWait bounds how long a write waits for the other instances to confirm
+// an invalidation; an instance that does not answer in time (hung, or cut
+// off from Redis) catches up when it reconnects.
+const AckWait = 250 * time.Millisecond
+
+func (c *Cache) ackKey(seq int64) string {
+	return c.redis.key("invalidations:ack:" + strconv.FormatInt(seq, 10))
+}
+
+// acknowledge tells the writer this instance has applied inv.
+func (c *Cache) acknowledge(inv invalidation) {
+	if !inv.Ack || inv.Seq == 0 || !c.redis.usable() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*RedisTimeout)
+	defer cancel()
+	pipe := c.redis.client.Pipeline()
+	pipe.RPush(ctx, c.ackKey(inv.Seq), c.origin)
+	pipe.Expire(ctx, c.ackKey(inv.Seq), 10*time.Second)
+	_, err := pipe.Exec(ctx)
+	c.observe(err)
+}
+
+// awaitAcks waits until `others` instances have acknowledged seq, or AckWait.
+func (c *Cache) awaitAcks(seq int64, others int64) {
+	deadline := time.Now().Add(AckWait)
+	for got := int64(0); got < others; got++ {
+		left := time.Until(deadline)
+		if left <= 0 {
+			c.log.Warn("not every instance confirmed an invalidation in time", "seq", seq, "confirmed", got, "expected", others)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), left+RedisTimeout)
+		err := c.redis.client.BLPop(ctx, left, c.ackKey(seq)).Err()
+		cancel()
+		if err != nil {
+			if !errors.Is(err, redis.Nil) {
+				c.observe(err)
+			}
+			c.log.Warn("not every instance confirmed an invalidation in time", "seq", seq, "confirmed", got, "expected", others)
+			return
+		}
+	}
+}
+
+// applyAll deletes from Redis first and only then from this instance: a
+// read in between finds this instance's old copy (the write has not
+// returned yet), and a read after finds nothing old in either tier. A read
+// that fetched the old copy from Redis before the delete cannot keep it: the
+// local step moves the epoch on.
 func (c *Cache) applyAll(ctx context.Context, inv invalidation) {
+	deleted := c.redis.usable() && c.deleteShared(ctx, inv)
+	if deleted {
+		inv.Seq = c.number(ctx)
+	}
 	c.applyLocal(inv)
-	c.share(ctx, inv)
+	c.share(ctx, inv, deleted)
+}
+
+// number draws the next deployment-wide invalidation number; 0 when Redis
+// failed.
+func (c *Cache) number(ctx context.Context) int64 {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*RedisTimeout)
+	defer cancel()
+	seq, err := c.redis.client.Incr(rctx, c.seqKey()).Result()
+	c.observe(err)
+	if err != nil {
+		return 0
+	}
+	return seq
 }
 
 // maxPending bounds the invalidations kept while Redis is away; past it they
@@ -276,11 +357,11 @@ const maxPending = 1000
 // share applies an invalidation to Redis and tells the other instances.
 // While Redis is away it is kept, and sent when Redis answers again: the
 // other instances must hear of writes made during the outage.
-func (c *Cache) share(ctx context.Context, inv invalidation) {
+func (c *Cache) share(ctx context.Context, inv invalidation, deleted bool) {
 	if c.redis == nil {
 		return
 	}
-	if !c.redis.usable() || !c.sendShared(ctx, inv) {
+	if !deleted && !(c.redis.usable() && c.deleteShared(ctx, inv)) || !c.sendShared(ctx, inv) {
 		c.pendingMu.Lock()
 		if len(c.pending) >= maxPending {
 			c.pending = []invalidation{{Origin: c.origin, All: true}}
@@ -298,37 +379,61 @@ func (c *Cache) sendPending() {
 	c.pending = nil
 	c.pendingMu.Unlock()
 	for _, inv := range pending {
-		c.share(context.Background(), inv)
+		c.share(context.Background(), inv, false)
 	}
 }
 
 // sendShared deletes from Redis and publishes; false when Redis failed.
-func (c *Cache) sendShared(ctx context.Context, inv invalidation) bool {
+// deleteShared removes from Redis what inv names; false when Redis failed.
+func (c *Cache) deleteShared(ctx context.Context, inv invalidation) bool {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*RedisTimeout)
 	defer cancel()
 	if inv.All {
-		c.observe(c.deletePrefix(rctx))
-	} else {
-		if len(inv.Keys) > 0 {
-			rkeys := make([]string, len(inv.Keys))
-			for i, k := range inv.Keys {
-				rkeys[i] = c.redis.key(k)
-			}
-			c.observe(c.redis.unlink(rctx, rkeys))
-		}
-		c.observe(c.responses.purgeShared(rctx, inv.Tags))
+		err := c.deletePrefix(rctx)
+		c.observe(err)
+		return err == nil
 	}
-	seq, err := c.redis.client.Incr(rctx, c.seqKey()).Result()
+	if len(inv.Keys) > 0 {
+		rkeys := make([]string, len(inv.Keys))
+		for i, k := range inv.Keys {
+			rkeys[i] = c.redis.key(k)
+		}
+		if err := c.redis.unlink(rctx, rkeys); err != nil {
+			c.observe(err)
+			return false
+		}
+	}
+	err := c.responses.purgeShared(rctx, inv.Tags)
+	c.observe(err)
+	return err == nil
+}
+
+// sendShared numbers inv and publishes it; when it asks for confirmations,
+// it waits for them and then deletes from Redis once more, removing a copy
+// that a read on another instance may have stored before that instance
+// applied the invalidation. False when Redis failed.
+func (c *Cache) sendShared(ctx context.Context, inv invalidation) bool {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*RedisTimeout)
+	defer cancel()
+	if inv.Seq == 0 {
+		if inv.Seq = c.number(ctx); inv.Seq == 0 {
+			return false
+		}
+		c.applyLocal(inv) // this instance's tombstones, now that it has a number
+	}
+	seq := inv.Seq
+	raw, _ := json.Marshal(inv)
+	receivers, err := c.redis.client.Publish(rctx, c.channel(), raw).Result()
 	c.observe(err)
 	if err != nil {
 		return false
 	}
-	inv.Seq = seq
-	c.saw(seq)
-	raw, _ := json.Marshal(inv)
-	err = c.redis.client.Publish(rctx, c.channel(), raw).Err()
-	c.observe(err)
-	return err == nil
+	if inv.Ack && c.pubsub != nil && receivers > 1 {
+		// Every subscriber but this instance itself.
+		c.awaitAcks(seq, receivers-1)
+		c.deleteShared(ctx, inv)
+	}
+	return true
 }
 
 func (c *Cache) observe(err error) { c.redis.observe(err) }

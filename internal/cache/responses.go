@@ -41,6 +41,18 @@ type cachedResponse struct {
 	Tags    []string  `json:"t"`
 	Views   []View    `json:"v,omitempty"`
 	Expires time.Time `json:"x"`
+	Seq     int64     `json:"q,omitempty"` // the generation its run started in
+}
+
+// valid reports whether no write to anything the response was built from
+// has been applied since its run started.
+func (r *Responses) valid(e *cachedResponse) bool {
+	for _, t := range e.Tags {
+		if !r.c.gen.valid(tagName(t), e.Seq) {
+			return false
+		}
+	}
+	return true
 }
 
 func newResponses(c *Cache) *Responses {
@@ -125,8 +137,9 @@ func requestKey(req *http.Request) (string, []byte, bool) {
 }
 
 func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
+	epoch := r.c.epoch.Load()
 	now := time.Now()
-	if e, ok := r.l1.GetIfPresent(key); ok && now.Before(e.Expires) {
+	if e, ok := r.l1.GetIfPresent(key); ok && now.Before(e.Expires) && r.valid(e) {
 		r.c.metrics.count("response", TierL1, ResultHit)
 		return e
 	}
@@ -140,12 +153,14 @@ func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
 	raw, err := red.client.Get(rctx, red.key(key)).Bytes()
 	red.observe(err)
 	var e cachedResponse
-	if err != nil || json.Unmarshal(raw, &e) != nil || !now.Before(e.Expires) {
+	if err != nil || json.Unmarshal(raw, &e) != nil || !now.Before(e.Expires) || !r.valid(&e) {
 		r.c.metrics.count("response", TierRedis, ResultMiss)
 		return nil
 	}
 	r.c.metrics.count("response", TierRedis, ResultHit)
-	r.remember(key, &e)
+	if r.c.epoch.Load() == epoch {
+		r.remember(key, &e)
+	}
 	return &e
 }
 
@@ -184,7 +199,7 @@ type executed struct {
 }
 
 func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string, next http.Handler) *executed {
-	epoch := r.c.epoch.Load()
+	epoch, seq := r.c.epoch.Load(), r.c.gen.current()
 	ctx, col := withCollector(req.Context(), jitter(r.c.opts.Responses))
 	cw := gqlhttp.NewRecorder(w)
 	next.ServeHTTP(cw, req.WithContext(ctx))
@@ -196,7 +211,7 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	}
 	r.c.metrics.count("response", TierDB, ResultMiss)
 	col.mu.Lock()
-	e := &cachedResponse{Body: bytes.Clone(body), ETag: etag(body), Views: col.views, Expires: time.Now().Add(col.ttl)}
+	e := &cachedResponse{Body: bytes.Clone(body), ETag: etag(body), Views: col.views, Expires: time.Now().Add(col.ttl), Seq: seq}
 	for t := range col.tags {
 		e.Tags = append(e.Tags, t)
 	}

@@ -20,11 +20,13 @@ type entry[V any] struct {
 	absent bool
 	fresh  time.Time // served as is until then
 	hard   time.Time // kept until then, served only if the origin fails
+	seq    int64     // the generation its load started in
 }
 
 // wire is an entry as stored in Redis.
 type wire struct {
 	Fresh  int64           `json:"f"`
+	Seq    int64           `json:"q,omitempty"`
 	Absent bool            `json:"n,omitempty"`
 	Value  json.RawMessage `json:"v,omitempty"`
 }
@@ -44,10 +46,11 @@ type tier[V any] struct {
 	ttl   TTLs
 	group singleflight.Group
 	epoch *atomic.Uint64
+	gen   *generations
 	m     *Metrics
 }
 
-func newTier[V any](name string, size int, ttl TTLs, redis *shared, epoch *atomic.Uint64, m *Metrics) *tier[V] {
+func newTier[V any](name string, size int, ttl TTLs, redis *shared, epoch *atomic.Uint64, gen *generations, m *Metrics) *tier[V] {
 	return &tier[V]{
 		name: name,
 		l1: otter.Must(&otter.Options[string, *entry[V]]{
@@ -56,7 +59,7 @@ func newTier[V any](name string, size int, ttl TTLs, redis *shared, epoch *atomi
 				return time.Until(e.Value.hard)
 			}),
 		}),
-		redis: redis, ttl: ttl, epoch: epoch, m: m,
+		redis: redis, ttl: ttl, epoch: epoch, gen: gen, m: m,
 	}
 }
 
@@ -66,12 +69,12 @@ func jitter(d time.Duration) time.Duration {
 	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
 }
 
-func (t *tier[V]) newEntry(v V, absent bool, now time.Time) *entry[V] {
+func (t *tier[V]) newEntry(v V, absent bool, now time.Time, seq int64) *entry[V] {
 	fresh := jitter(t.ttl.Fresh)
 	if absent {
 		fresh = t.ttl.Negative
 	}
-	return &entry[V]{val: v, absent: absent, fresh: now.Add(fresh), hard: now.Add(fresh + t.ttl.Stale)}
+	return &entry[V]{val: v, absent: absent, fresh: now.Add(fresh), hard: now.Add(fresh + t.ttl.Stale), seq: seq}
 }
 
 func (e *entry[V]) result() (V, error) {
@@ -87,8 +90,13 @@ func (e *entry[V]) result() (V, error) {
 // from a stale copy when there is one. A load that raced an invalidation is
 // returned but not kept.
 func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {
+	// Anything fetched below is kept only if no invalidation ran meanwhile.
+	epoch, seq := t.epoch.Load(), t.gen.current()
 	now := time.Now()
 	stale, ok := t.l1.GetIfPresent(key)
+	if ok && !t.gen.valid(key, stale.seq) {
+		stale, ok = nil, false // made before a write to it: never served
+	}
 	if ok && now.Before(stale.fresh) {
 		t.m.count(t.name, TierL1, ResultHit)
 		return stale.result()
@@ -97,19 +105,20 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 	res, err, _ := t.group.Do(key, func() (any, error) {
 		// A load that finished just before this call joined the group has
 		// filled the in-process tier: look again before going further.
-		if e, ok := t.l1.GetIfPresent(key); ok && time.Now().Before(e.fresh) {
+		if e, ok := t.l1.GetIfPresent(key); ok && time.Now().Before(e.fresh) && t.gen.valid(key, e.seq) {
 			return e, nil
 		}
 		if e := t.fromRedis(ctx, key, now); e != nil {
 			if now.Before(e.fresh) {
-				t.l1.Set(key, e)
+				if t.epoch.Load() == epoch {
+					t.l1.Set(key, e)
+				}
 				return e, nil
 			}
 			if stale == nil {
 				stale = e
 			}
 		}
-		epoch := t.epoch.Load()
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		v, err := load(lctx)
@@ -122,7 +131,7 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 			}
 			return nil, err
 		}
-		e := t.newEntry(v, absent, time.Now())
+		e := t.newEntry(v, absent, time.Now(), seq)
 		if t.epoch.Load() == epoch {
 			t.l1.Set(key, e)
 			t.toRedis(ctx, key, e)
@@ -140,12 +149,16 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 // neither tier has. Absent keys are left out of the result.
 func (t *tier[V]) getMany(ctx context.Context, keys []string, cacheKey func(string) string,
 	load func(context.Context, []string) (map[string]V, error)) (map[string]V, error) {
+	epoch, seq := t.epoch.Load(), t.gen.current()
 	now := time.Now()
 	out := make(map[string]V, len(keys))
 	stale := map[string]*entry[V]{}
 	var missing []string
 	for _, k := range keys {
 		e, ok := t.l1.GetIfPresent(cacheKey(k))
+		if ok && !t.gen.valid(cacheKey(k), e.seq) {
+			e, ok = nil, false
+		}
 		if ok && now.Before(e.fresh) {
 			t.m.count(t.name, TierL1, ResultHit)
 			if !e.absent {
@@ -162,11 +175,10 @@ func (t *tier[V]) getMany(ctx context.Context, keys []string, cacheKey func(stri
 	if len(missing) == 0 {
 		return out, nil
 	}
-	missing = t.manyFromRedis(ctx, missing, cacheKey, now, out, stale)
+	missing = t.manyFromRedis(ctx, missing, cacheKey, now, epoch, out, stale)
 	if len(missing) == 0 {
 		return out, nil
 	}
-	epoch := t.epoch.Load()
 	found, err := load(ctx, missing)
 	t.m.count(t.name, TierDB, ResultMiss)
 	if err != nil {
@@ -190,7 +202,7 @@ func (t *tier[V]) getMany(ctx context.Context, keys []string, cacheKey func(stri
 			out[k] = v
 		}
 		if keep {
-			e := t.newEntry(v, !ok, later)
+			e := t.newEntry(v, !ok, later, seq)
 			t.l1.Set(cacheKey(k), e)
 			t.toRedis(ctx, cacheKey(k), e)
 		}
@@ -211,7 +223,7 @@ func (t *tier[V]) fromRedis(ctx context.Context, key string, now time.Time) *ent
 		return nil
 	}
 	e := t.decode(raw, now)
-	if e == nil {
+	if e == nil || !t.gen.valid(key, e.seq) {
 		t.m.count(t.name, TierRedis, ResultMiss)
 		return nil
 	}
@@ -221,7 +233,7 @@ func (t *tier[V]) fromRedis(ctx context.Context, key string, now time.Time) *ent
 
 // manyFromRedis fills out from one MGET and returns the keys still missing.
 func (t *tier[V]) manyFromRedis(ctx context.Context, keys []string, cacheKey func(string) string, now time.Time,
-	out map[string]V, stale map[string]*entry[V]) []string {
+	epoch uint64, out map[string]V, stale map[string]*entry[V]) []string {
 	if !t.redis.usable() {
 		return keys
 	}
@@ -239,6 +251,9 @@ func (t *tier[V]) manyFromRedis(ctx context.Context, keys []string, cacheKey fun
 	var missing []string
 	for i, k := range keys {
 		e := t.decode(vals[i], now)
+		if e != nil && !t.gen.valid(cacheKey(k), e.seq) {
+			e = nil
+		}
 		if e == nil || !now.Before(e.fresh) {
 			t.m.count(t.name, TierRedis, ResultMiss)
 			if e != nil {
@@ -248,7 +263,9 @@ func (t *tier[V]) manyFromRedis(ctx context.Context, keys []string, cacheKey fun
 			continue
 		}
 		t.m.count(t.name, TierRedis, ResultHit)
-		t.l1.Set(cacheKey(k), e)
+		if t.epoch.Load() == epoch {
+			t.l1.Set(cacheKey(k), e)
+		}
 		if !e.absent {
 			out[k] = e.val
 		}
@@ -264,7 +281,7 @@ func (t *tier[V]) decode(raw []byte, now time.Time) *entry[V] {
 	if json.Unmarshal(raw, &w) != nil {
 		return nil
 	}
-	e := &entry[V]{absent: w.Absent, fresh: time.UnixMilli(w.Fresh)}
+	e := &entry[V]{absent: w.Absent, fresh: time.UnixMilli(w.Fresh), seq: w.Seq}
 	e.hard = e.fresh.Add(t.ttl.Stale)
 	if !now.Before(e.hard) {
 		return nil
@@ -279,7 +296,7 @@ func (t *tier[V]) toRedis(ctx context.Context, key string, e *entry[V]) {
 	if !t.redis.usable() {
 		return
 	}
-	w := wire{Fresh: e.fresh.UnixMilli(), Absent: e.absent}
+	w := wire{Fresh: e.fresh.UnixMilli(), Seq: e.seq, Absent: e.absent}
 	if !e.absent {
 		raw, err := json.Marshal(e.val)
 		if err != nil {
