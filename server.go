@@ -157,7 +157,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	finder := related.NewFinder(cached)
 	// Live news: this instance's subscribers, told of writes made here and,
 	// over Redis pub/sub, on every other instance.
-	hub := live.New(live.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Articles: st})
+	hub := live.New(live.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Articles: st,
+		ConnectionsPerKey: cfg.LiveConnectionsPerKey})
 	hub.Start(ctx)
 	handler := httpapi.NewServer(httpapi.Deps{
 		Logger:  log,

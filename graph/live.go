@@ -78,6 +78,10 @@ func (t liveWebsocket) init(ctx context.Context, p transport.InitPayload) (conte
 		return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), err.Error()), nil, err
 	}
 	switch {
+	case auth.Refusal(ctx) != nil:
+		// A bad key on the upgrade request is a bad key, whatever the
+		// payload says.
+		return refuse(closeForbidden, errors.New("forbidden: unknown or revoked key"))
 	case header != "":
 		key, err := t.keys.Bearer(ctx, header)
 		if err != nil {
@@ -87,8 +91,6 @@ func (t liveWebsocket) init(ctx context.Context, p transport.InitPayload) (conte
 			return refuse(closeForbidden, errors.New("forbidden: unknown or revoked key"))
 		}
 		ctx = news.WithViewer(ctx, news.Viewer{Role: key.Role, KeyID: key.ID, KeyName: key.Name})
-	case auth.Refusal(ctx) != nil:
-		return refuse(closeForbidden, errors.New("forbidden: unknown or revoked key"))
 	}
 	release, err := t.hub.Admit(ctx, news.ViewerFrom(ctx), remoteAddr(ctx))
 	if err != nil {
@@ -143,16 +145,29 @@ type liveSSE struct {
 func (t liveSSE) Supports(r *http.Request) bool { return t.sse.Supports(r) }
 
 func (t liveSSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	if auth.Refusal(r.Context()) == nil {
-		release, err := t.hub.Admit(r.Context(), news.ViewerFrom(r.Context()), r.RemoteAddr)
-		if err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusTooManyRequests)
-			_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
-				"message": err.Error(), "extensions": map[string]any{"code": CodeRateLimited}}}})
-			return
-		}
-		defer release()
+	// Refused credentials are answered here: run, the subscription would
+	// answer the refusal again for every event it waits for.
+	var limited *news.RateLimitedError
+	switch err := auth.Refusal(r.Context()); {
+	case errors.As(err, &limited):
+		refuseStream(w, http.StatusTooManyRequests, CodeRateLimited, err)
+		return
+	case err != nil:
+		refuseStream(w, http.StatusUnauthorized, CodeUnauthenticated, errors.New("unknown, revoked or malformed key"))
+		return
 	}
+	release, err := t.hub.Admit(r.Context(), news.ViewerFrom(r.Context()), r.RemoteAddr)
+	if err != nil {
+		refuseStream(w, http.StatusTooManyRequests, CodeRateLimited, err)
+		return
+	}
+	defer release()
 	t.sse.Do(w, r, exec)
+}
+
+func refuseStream(w http.ResponseWriter, status int, code string, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message": err.Error(), "extensions": map[string]any{"code": code}}}})
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// separated; "*.example.com" patterns, or "https://host" to pin the
 	// scheme).
 	AllowedOrigins []string
+	// LiveConnectionsPerKey bounds open subscription connections per API
+	// key, and per client address for readers (LIVE_CONNECTIONS_PER_KEY).
+	LiveConnectionsPerKey int
 	// SiteName is how feeds, embeds and oEmbed name the newsroom
 	// (SITE_NAME, default newsgraph).
 	SiteName string
@@ -129,6 +132,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.PublicBaseURL); err == nil && u.Host != "" {
 		c.AllowedOrigins = append(c.AllowedOrigins, u.Host)
+	}
+	if c.LiveConnectionsPerKey, err = strconv.Atoi(env("LIVE_CONNECTIONS_PER_KEY", "100")); err != nil || c.LiveConnectionsPerKey < 1 {
+		return Config{}, fmt.Errorf("LIVE_CONNECTIONS_PER_KEY: %q is not a positive number", getenv("LIVE_CONNECTIONS_PER_KEY"))
 	}
 	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
 		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")

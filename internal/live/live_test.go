@@ -193,6 +193,16 @@ func TestBadKeyRefusedAtInit(t *testing.T) {
 	if got := websocket.CloseStatus(err); got != 4403 {
 		t.Errorf("upgrade header: closed with %d (%v), want 4403", got, err)
 	}
+	// Over SSE the key is the request's header, refused before anything runs.
+	if _, status := svc.Stream(t, published, nil, "Authorization", "Bearer ng_not-a-key-at-all"); status != http.StatusUnauthorized {
+		t.Errorf("event stream with a bad key: %d, want 401", status)
+	}
+	// A good key in the payload does not redeem a bad one on the upgrade.
+	_, err = svc.DialLive(ctx, map[string]any{"Authorization": svc.NewKey(t, news.RoleEditor)},
+		http.Header{"Authorization": {"Bearer ng_not-a-key-at-all"}})
+	if got := websocket.CloseStatus(err); got != 4403 {
+		t.Errorf("bad upgrade header, good payload: closed with %d (%v), want 4403", got, err)
+	}
 	// A page from another site may not open a connection.
 	_, _, err = websocket.Dial(ctx, "ws"+strings.TrimPrefix(svc.URL, "http")+"/graphql", &websocket.DialOptions{
 		Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{"Origin": {"https://evil.example"}}})

@@ -35,14 +35,21 @@ type LiveClient struct {
 // error the connection was closed with (websocket.CloseStatus reads its
 // code).
 func (s *Service) DialLive(ctx context.Context, payload map[string]any, header http.Header) (*LiveClient, error) {
-	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/graphql"
+	return DialLive(ctx, s.URL, payload, header)
+}
+
+// DialLive is Service.DialLive for a service anywhere (baseURL is its
+// http:// address); the subscriptions benchmark uses it.
+func DialLive(ctx context.Context, baseURL string, payload map[string]any, header http.Header) (*LiveClient, error) {
+	url := "ws" + strings.TrimPrefix(baseURL, "http") + "/graphql"
 	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
 		Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: header})
 	if err != nil {
 		return nil, err
 	}
 	conn.SetReadLimit(16 << 20)
-	c := &LiveClient{conn: conn, msgs: make(chan LiveMessage, 1024)}
+	// A small queue: the benchmark holds thousands of clients.
+	c := &LiveClient{conn: conn, msgs: make(chan LiveMessage, 64)}
 	init := map[string]any{"type": "connection_init"}
 	if payload != nil {
 		init["payload"] = payload
@@ -99,11 +106,15 @@ func (c *LiveClient) read() {
 // Subscribe starts operation id.
 func (c *LiveClient) Subscribe(t testing.TB, id, query string, vars map[string]any) {
 	t.Helper()
-	err := c.send(context.Background(), map[string]any{"type": "subscribe", "id": id,
-		"payload": map[string]any{"query": query, "variables": vars}})
-	if err != nil {
+	if err := c.Start(id, query, vars); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Start is Subscribe outside a test.
+func (c *LiveClient) Start(id, query string, vars map[string]any) error {
+	return c.send(context.Background(), map[string]any{"type": "subscribe", "id": id,
+		"payload": map[string]any{"query": query, "variables": vars}})
 }
 
 // Next is the next message within d; ok is false when none came (or the
