@@ -6,6 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -56,6 +59,12 @@ func newLiveWebsocket(o Options) liveWebsocket {
 func (t liveWebsocket) Supports(r *http.Request) bool { return t.ws.Supports(r) }
 
 func (t liveWebsocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if !t.originAllowed(r) {
+		// Answered here: gqlgen would log every refused upgrade as its own
+		// failure.
+		http.Error(w, "this origin may not open a live connection", http.StatusForbidden)
+		return
+	}
 	line := &wsLine{}
 	ws := t.ws
 	ws.Implementation = line.implementation(t.origins)
@@ -98,6 +107,32 @@ func (t liveWebsocket) init(ctx context.Context, p transport.InitPayload) (conte
 	}
 	context.AfterFunc(ctx, release)
 	return ctx, nil, nil
+}
+
+// originAllowed is coder/websocket's own check, made first: no Origin (not
+// a browser), this host, or one of the allowed patterns.
+func (t liveWebsocket) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, p := range t.origins {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 type remoteAddrKey struct{}

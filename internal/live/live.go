@@ -402,6 +402,9 @@ func (h *Hub) rearm(ctx context.Context, now time.Time) {
 // per (story, version) decides which instance announces it; the others skip
 // it. Stories that fell due while no instance ran are not announced.
 func (h *Hub) sweep(ctx context.Context) {
+	if h.o.Articles == nil {
+		return
+	}
 	now := time.Now()
 	h.dueMu.Lock()
 	from := h.swept
