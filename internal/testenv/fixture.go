@@ -61,8 +61,8 @@ func NewArticle(slug string, publishedAt time.Time) *news.Article {
 	}
 }
 
-// AddArticles stores articles in one insert and tells the cache and the
-// live hub, as every write path does.
+// AddArticles stores articles in one insert and tells the cache, as every
+// write path does.
 func (s *Service) AddArticles(t testing.TB, articles ...*news.Article) {
 	t.Helper()
 	if err := s.Store.InsertArticles(s.ctx(t), articles); err != nil {
@@ -70,17 +70,14 @@ func (s *Service) AddArticles(t testing.TB, articles ...*news.Article) {
 	}
 	for _, a := range articles {
 		s.Cache.ArticleChanged(s.ctx(t), nil, a)
-		s.Live.ArticleChanged(s.ctx(t), nil, a)
 	}
 }
 
-// ReplaceArticle overwrites a stored article and tells the cache and the
-// live hub.
+// ReplaceArticle overwrites a stored article and tells the cache.
 func (s *Service) ReplaceArticle(t testing.TB, before, after *news.Article) {
 	t.Helper()
 	if err := s.Store.ReplaceArticle(s.ctx(t), after); err != nil {
 		t.Fatal(err)
 	}
 	s.Cache.ArticleChanged(s.ctx(t), before, after)
-	s.Live.ArticleChanged(s.ctx(t), before, after)
 }
