@@ -27,6 +27,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
+	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
@@ -154,6 +155,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 
 	cached := c.Wrap(st)
 	finder := related.NewFinder(cached)
+	// Live news: this instance's subscribers, told of writes made here and,
+	// over Redis pub/sub, on every other instance.
+	hub := live.New(live.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Articles: st,
+		ConnectionsPerKey: cfg.LiveConnectionsPerKey})
+	hub.Start(ctx)
 	handler := httpapi.NewServer(httpapi.Deps{
 		Logger:  log,
 		News:    news.NewService(cached, cfg.PublicBaseURL, news.WithTrending(c.Trending())),
@@ -161,7 +167,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		Limiter: auth.NewLimiter(rdb, cfg.RedisPrefix),
 		// Every write the desk lands invalidates the cache (here and, over
 		// pub/sub, on every other instance) and the related-stories lists.
-		Desk:     news.NewDesk(st, news.Listeners{c, finder}),
+		Desk:     news.NewDesk(st, news.Listeners{c, finder, hub}),
+		Live:     hub,
 		Related:  finder,
 		BaseURL:  cfg.PublicBaseURL,
 		SiteName: cfg.SiteName,
@@ -172,6 +179,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		Limits: graph.Limits{MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
 			NoIntrospection: !cfg.Introspection},
 		RequestTimeout: cfg.RequestTimeout,
+		AllowedOrigins: cfg.AllowedOrigins,
 	})
 	srv := &http.Server{
 		Handler:           tracing.Handler(handler),
@@ -181,6 +189,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Shutdown does not wait for hijacked websockets: the hub closes them
+	// (1001, going away) and ends every event stream.
+	srv.RegisterOnShutdown(hub.Close)
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)

@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/newsgraph/newsgraph/internal/devdb"
+	"github.com/newsgraph/newsgraph/internal/testenv"
 )
 
 // syncBuffer is the service's stdout, read while it is written.
@@ -184,5 +187,28 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "PORT") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Shutting the server down completes live subscriptions and closes their
+// websockets with 1001, rather than leaving hijacked connections behind.
+func TestRunShutdownClosesLiveConnections(t *testing.T) {
+	base, stop := start(t, map[string]string{"PORT": "0", "HOST": "127.0.0.1", "DATA_DIR": t.TempDir(),
+		"DEMO_CONTENT": "false"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := testenv.DialLive(ctx, base, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Subscribe(t, "1", `subscription { articlePublished { id } }`, nil)
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	if m, ok := c.Next(10 * time.Second); !ok || m.Type != "complete" {
+		t.Fatalf("want complete, got %q (ok=%v)", m.Type, ok)
+	}
+	if code := c.Closed(10 * time.Second); code != websocket.StatusGoingAway {
+		t.Fatalf("closed with %d, want 1001", code)
 	}
 }

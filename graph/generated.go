@@ -41,6 +41,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Section() SectionResolver
+	Subscription() SubscriptionResolver
 	Tag() TagResolver
 }
 
@@ -215,6 +216,11 @@ type ComplexityRoot struct {
 		URL  func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ArticlePublished func(childComplexity int, section *string) int
+		ArticleUpdated   func(childComplexity int, id string) int
+	}
+
 	Tag struct {
 		Articles func(childComplexity int, first *int, after *string) int
 		ID       func(childComplexity int) int
@@ -288,6 +294,10 @@ type SectionResolver interface {
 	ID(ctx context.Context, obj *news.Section) (string, error)
 
 	Articles(ctx context.Context, obj *news.Section, first *int, after *string) (*news.ArticleConnection, error)
+}
+type SubscriptionResolver interface {
+	ArticlePublished(ctx context.Context, section *string) (<-chan *news.Article, error)
+	ArticleUpdated(ctx context.Context, id string) (<-chan *news.Article, error)
 }
 type TagResolver interface {
 	ID(ctx context.Context, obj *news.Tag) (string, error)
@@ -1100,6 +1110,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SourceAttribution.URL(childComplexity), true
 
+	case "Subscription.articlePublished":
+		if e.ComplexityRoot.Subscription.ArticlePublished == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_articlePublished_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ArticlePublished(childComplexity, args["section"].(*string)), true
+	case "Subscription.articleUpdated":
+		if e.ComplexityRoot.Subscription.ArticleUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_articleUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ArticleUpdated(childComplexity, args["id"].(string)), true
+
 	case "Tag.articles":
 		if e.ComplexityRoot.Tag.Articles == nil {
 			break
@@ -1196,6 +1229,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1232,6 +1282,7 @@ pass them back to ` + "`" + `node` + "`" + `, ` + "`" + `article(id:)` + "`" + `
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """
@@ -1299,6 +1350,26 @@ type Query {
 
   "The latest mutations, newest first (default 50, at most 100)."
   auditLog(first: Int): [AuditEntry!]! @hasRole(role: EDITOR)
+}
+
+"""
+Live news, over WebSocket (graphql-transport-ws) or Server-Sent Events
+(` + "`" + `Accept: text/event-stream` + "`" + `). Send your key in the connection_init payload
+(` + "`" + `{"Authorization": "Bearer <key>"}` + "`" + `) or, over SSE, as the usual header.
+"""
+type Subscription {
+  """
+  Each story the moment it goes live (published now, or a scheduled story
+  whose time has come), optionally only in one section (a slug). Only ever
+  published stories, whoever asks.
+  """
+  articlePublished(section: String): Article!
+
+  """
+  The story after each change. Readers and partners hear of it only while
+  it is published; editors and admins also of drafts and scheduled stories.
+  """
+  articleUpdated(id: ID!): Article!
 }
 
 type Mutation {
@@ -2607,6 +2678,34 @@ func (ec *executionContext) field_Section_articles_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_articlePublished_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "section",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["section"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_articleUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6180,6 +6279,94 @@ func (ec *executionContext) fieldContext_SourceAttribution_url(_ context.Context
 	return graphql.NewScalarFieldContext("SourceAttribution", field, false, false, "String")
 }
 
+func (ec *executionContext) _Subscription_articlePublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_articlePublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ArticlePublished(ctx, fc.Args["section"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *news.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_articlePublished(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_articlePublished_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_articleUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_articleUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ArticleUpdated(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *news.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_articleUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_articleUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tag_id(ctx context.Context, field graphql.CollectedField, obj *news.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9077,6 +9264,28 @@ func (ec *executionContext) _SourceAttribution(ctx context.Context, sel ast.Sele
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "articlePublished":
+		return ec._Subscription_articlePublished(ctx, fields[0])
+	case "articleUpdated":
+		return ec._Subscription_articleUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var tagImplementors = []string{"Tag", "Node"}

@@ -16,6 +16,8 @@ import (
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/embed"
+	"github.com/newsgraph/newsgraph/internal/live"
+	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 )
@@ -33,6 +35,11 @@ type Options struct {
 	Limits   Limits
 	// Metrics receives operation durations and error counts; nil: none.
 	Metrics prometheus.Registerer
+	// Live carries subscriptions; AllowedOrigins are the hosts (patterns
+	// such as "*.example.com", or "https://host" to pin the scheme) whose
+	// pages may open a websocket besides this host's own.
+	Live           *live.Hub
+	AllowedOrigins []string
 }
 
 // NewHandler builds the GraphQL server explicitly (handler.New, not the
@@ -40,10 +47,18 @@ type Options struct {
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
 	o.Limits.defaults()
-	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related},
+	if o.Live == nil {
+		o.Live = live.New(live.Options{})
+	}
+	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related,
+		Live: o.Live},
 		Complexity: complexityRoot()}
 	cfg.Directives.HasRole = hasRole
 	srv := handler.New(NewExecutableSchema(cfg))
+	// Streams first: a websocket upgrade or an event-stream POST would
+	// otherwise be taken for a plain request.
+	srv.AddTransport(newLiveWebsocket(o))
+	srv.AddTransport(liveSSE{sse: transport.SSE{KeepAlivePingInterval: KeepAlive}, hub: o.Live})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -66,6 +81,12 @@ func NewHandler(o Options) *handler.Server {
 		// Only a query's answer may be kept by the response cache.
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
 			cache.MarkCacheable(ctx)
+		}
+		return next(ctx)
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			ctx = loaders.Fresh(ctx, o.News.Store())
 		}
 		return next(ctx)
 	})

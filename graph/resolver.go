@@ -3,6 +3,7 @@ package graph
 import (
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/embed"
+	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 )
@@ -14,4 +15,5 @@ type Resolver struct {
 	Desk           *news.Desk
 	Embeds         *embed.Provider
 	RelatedStories *related.Finder
+	Live           *live.Hub
 }

@@ -223,6 +223,16 @@ func (r *sectionResolver) Articles(ctx context.Context, obj *news.Section, first
 	return prefetchConnection(ctx)(r.News.ArticlesInSection(ctx, obj.Slug, news.PageArgs{First: first, After: after}))
 }
 
+// ArticlePublished is the resolver for the articlePublished field.
+func (r *subscriptionResolver) ArticlePublished(ctx context.Context, section *string) (<-chan *news.Article, error) {
+	return r.Live.Published(ctx, section)
+}
+
+// ArticleUpdated is the resolver for the articleUpdated field.
+func (r *subscriptionResolver) ArticleUpdated(ctx context.Context, id string) (<-chan *news.Article, error) {
+	return r.Live.Updated(ctx, id)
+}
+
 // ID is the resolver for the id field.
 func (r *tagResolver) ID(ctx context.Context, obj *news.Tag) (string, error) {
 	return news.GlobalID(news.NodeTag, obj.Slug), nil
@@ -257,17 +267,21 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Section returns SectionResolver implementation.
 func (r *Resolver) Section() SectionResolver { return &sectionResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Tag returns TagResolver implementation.
 func (r *Resolver) Tag() TagResolver { return &tagResolver{r} }
 
 type (
-	apiKeyResolver     struct{ *Resolver }
-	articleResolver    struct{ *Resolver }
-	auditEntryResolver struct{ *Resolver }
-	authorResolver     struct{ *Resolver }
-	imageResolver      struct{ *Resolver }
-	mutationResolver   struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
-	sectionResolver    struct{ *Resolver }
-	tagResolver        struct{ *Resolver }
+	apiKeyResolver       struct{ *Resolver }
+	articleResolver      struct{ *Resolver }
+	auditEntryResolver   struct{ *Resolver }
+	authorResolver       struct{ *Resolver }
+	imageResolver        struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	sectionResolver      struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	tagResolver          struct{ *Resolver }
 )

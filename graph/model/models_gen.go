@@ -71,6 +71,12 @@ type Mutation struct {
 type Query struct {
 }
 
+// Live news, over WebSocket (graphql-transport-ws) or Server-Sent Events
+// (`Accept: text/event-stream`). Send your key in the connection_init payload
+// (`{"Authorization": "Bearer <key>"}`) or, over SSE, as the usual header.
+type Subscription struct {
+}
+
 type ArticleOrderField string
 
 const (

@@ -39,13 +39,7 @@ func Middleware(keys *Keys, limiter Limiter, log *slog.Logger, next http.Handler
 		refuse := func(err error) {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, refusalKey{}, err)))
 		}
-		scheme, secret, ok := strings.Cut(header, " ")
-		secret = strings.TrimSpace(secret)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-			refuse(news.ErrUnauthenticated)
-			return
-		}
-		key, err := keys.Authenticate(ctx, secret)
+		key, err := keys.Bearer(ctx, header)
 		if err != nil {
 			if !errors.Is(err, news.ErrUnauthenticated) {
 				log.ErrorContext(ctx, "key lookup failed", "err", err)
@@ -67,4 +61,16 @@ func Middleware(keys *Keys, limiter Limiter, log *slog.Logger, next http.Handler
 		ctx = news.WithViewer(ctx, news.Viewer{Role: key.Role, KeyID: key.ID, KeyName: key.Name})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// Bearer checks an Authorization value ("Bearer <key>"): the key, or
+// news.ErrUnauthenticated when it is malformed, unknown or revoked. HTTP
+// requests and live connections (at connection init) both go through it.
+func (k *Keys) Bearer(ctx context.Context, header string) (*Key, error) {
+	scheme, secret, ok := strings.Cut(header, " ")
+	secret = strings.TrimSpace(secret)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return nil, news.ErrUnauthenticated
+	}
+	return k.Authenticate(ctx, secret)
 }

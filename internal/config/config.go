@@ -32,6 +32,14 @@ type Config struct {
 	// PublicBaseURL is the newsroom website canonical URLs point at
 	// (PUBLIC_BASE_URL, default http://localhost:8080).
 	PublicBaseURL string
+	// AllowedOrigins are the hosts whose pages may open live websockets
+	// besides this host and PUBLIC_BASE_URL's (ALLOWED_ORIGINS, comma
+	// separated; "*.example.com" patterns, or "https://host" to pin the
+	// scheme).
+	AllowedOrigins []string
+	// LiveConnectionsPerKey bounds open subscription connections per API
+	// key, and per client address for readers (LIVE_CONNECTIONS_PER_KEY).
+	LiveConnectionsPerKey int
 	// SiteName is how feeds, embeds and oEmbed name the newsroom
 	// (SITE_NAME, default newsgraph).
 	SiteName string
@@ -89,6 +97,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PublicBaseURL: strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
 		SiteName:      env("SITE_NAME", "newsgraph"),
 	}
+	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
 	var err error
 	if c.Port, err = strconv.Atoi(env("PORT", "8080")); err != nil || c.Port < 0 || c.Port > 65535 {
 		return Config{}, fmt.Errorf("PORT: %q is not a port number", getenv("PORT"))
@@ -116,6 +129,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.MaxDepth, err = strconv.Atoi(env("GRAPHQL_MAX_DEPTH", "12")); err != nil || c.MaxDepth < 1 {
 		return Config{}, fmt.Errorf("GRAPHQL_MAX_DEPTH: %q is not a positive number", getenv("GRAPHQL_MAX_DEPTH"))
+	}
+	if u, err := url.Parse(c.PublicBaseURL); err == nil && u.Host != "" {
+		c.AllowedOrigins = append(c.AllowedOrigins, u.Host)
+	}
+	if c.LiveConnectionsPerKey, err = strconv.Atoi(env("LIVE_CONNECTIONS_PER_KEY", "100")); err != nil || c.LiveConnectionsPerKey < 1 {
+		return Config{}, fmt.Errorf("LIVE_CONNECTIONS_PER_KEY: %q is not a positive number", getenv("LIVE_CONNECTIONS_PER_KEY"))
 	}
 	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
 		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")

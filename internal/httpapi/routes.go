@@ -22,16 +22,21 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	}
 	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk,
 		Embeds: embeds, Related: d.Related,
-		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics})
+		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics,
+		Live: d.Live, AllowedOrigins: d.AllowedOrigins})
 	m := newHTTPMetrics(d.Metrics)
 	route := func(pattern, name string, h http.Handler) { mux.Handle(pattern, observe(name, m, d.Logger, h)) }
 
 	// /graphql, outside in: body limit, the caller's key and rate limit,
 	// response cache (an anonymous hit ends here), GraphQL-over-HTTP media
-	// types and status codes, deadline, dataloaders.
+	// types and status codes, deadline, dataloaders. Live streams (websocket
+	// upgrades, event streams) leave the chain after the key check: the
+	// cache and gqlhttp buffer whole answers and the deadline would cut
+	// them off.
 	route("/graphql", "graphql", limitBody(auth.Middleware(d.Keys, d.Limiter, d.Logger,
-		d.Cache.Responses().Middleware(gqlhttp.Middleware(
-			withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql)))))))
+		streams(loaders.Middleware(d.News.Store(), gql),
+			d.Cache.Responses().Middleware(gqlhttp.Middleware(
+				withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql))))))))
 	route("GET /{$}", "playground", playground.Page())
 	mux.Handle("GET /playground/", playground.Assets())
 	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}

@@ -14,6 +14,7 @@ import (
 	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
+	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
@@ -51,6 +52,11 @@ type Deps struct {
 	BaseURL string
 	// SiteName is how feeds and oEmbed name the newsroom.
 	SiteName string
+	// Live carries subscriptions; AllowedOrigins are the hosts whose pages
+	// may open a websocket besides this host's own (PUBLIC_BASE_URL's and
+	// ALLOWED_ORIGINS).
+	Live           *live.Hub
+	AllowedOrigins []string
 	// Related ranks related stories; it is also a news.Listener, so the
 	// write path must tell it of changes.
 	Related *related.Finder

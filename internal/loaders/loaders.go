@@ -38,9 +38,15 @@ type ctxKey struct{}
 // Middleware gives every request its own loaders.
 func Middleware(st news.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), ctxKey{}, New(st))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(Fresh(r.Context(), st)))
 	})
+}
+
+// Fresh gives ctx loaders of its own: each request, and each event of a
+// subscription (whose connection may stay open for hours: loaders kept for
+// its lifetime would serve bylines as they were when it opened).
+func Fresh(ctx context.Context, st news.Store) context.Context {
+	return context.WithValue(ctx, ctxKey{}, New(st))
 }
 
 // For returns the request's loaders.

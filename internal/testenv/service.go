@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
+	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
@@ -34,6 +36,7 @@ type Service struct {
 	Cache   *cache.Cache
 	Keys    *auth.Keys
 	Related *related.Finder
+	Live    *live.Hub
 	logs    *lockedWriter
 }
 
@@ -71,6 +74,11 @@ type ServiceOptions struct {
 	Listener news.Listener
 	// SiteName is SITE_NAME; "Riverside Courier" when empty.
 	SiteName string
+	// Live sets the subscription hub's buffer and connection limit (Redis,
+	// Prefix, Logger and Articles are filled in).
+	Live live.Options
+	// AllowedOrigins is ALLOWED_ORIGINS (BaseURL's host is always allowed).
+	AllowedOrigins []string
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -112,12 +120,18 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	svc := news.NewService(reads, o.BaseURL, news.WithTrending(c.Trending()))
 	keys := auth.NewKeys(st)
 	finder := related.NewFinder(c.Wrap(st))
+	lo := o.Live
+	lo.Redis, lo.Prefix, lo.Logger, lo.Articles = o.Redis, o.Prefix, log, st
+	hub := live.New(lo)
+	hub.Start(ctx)
 	h := httpapi.NewServer(httpapi.Deps{
 		Logger:         log,
 		News:           svc,
 		Keys:           keys,
 		Limiter:        auth.NewLimiter(o.Redis, o.Prefix),
-		Desk:           news.NewDesk(st, news.Listeners{c, finder, o.Listener}),
+		Desk:           news.NewDesk(st, news.Listeners{c, finder, hub, o.Listener}),
+		Live:           hub,
+		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
 		BaseURL:        o.BaseURL,
 		SiteName:       o.SiteName,
 		Related:        finder,
@@ -129,13 +143,16 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		RequestTimeout: o.RequestTimeout,
 	})
 	srv := httptest.NewServer(h)
+	srv.Config.RegisterOnShutdown(hub.Close)
 	t.Cleanup(func() {
+		hub.Close()
 		srv.Close()
 		cancel()
 		c.Wait()
+		hub.Wait()
 	})
 	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: svc, Cache: c, Keys: keys,
-		Related: finder, logs: logs}
+		Related: finder, Live: hub, logs: logs}
 }
 
 // NewKey issues an API key with role and a generous rate limit, and returns

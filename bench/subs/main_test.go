@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+	"io"
+	"testing"
+)
+
+// The benchmark runs end to end on a small scale: every subscriber hears
+// every story.
+func TestSmallRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the server")
+	}
+	res, err := run(context.Background(), 20, 3, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deliveries != 20*3 {
+		t.Fatalf("%d deliveries, want %d\n%s", res.Deliveries, 20*3, res)
+	}
+	if res.P50 <= 0 || res.P99 < res.P50 {
+		t.Fatalf("implausible latencies:\n%s", res)
+	}
+	t.Log(res)
+}
