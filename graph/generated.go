@@ -162,6 +162,7 @@ type ComplexityRoot struct {
 		CreateArticle    func(childComplexity int, input model.ArticleInput) int
 		CreateAuthor     func(childComplexity int, input news.AuthorInput) int
 		DeleteArticle    func(childComplexity int, id string) int
+		ImportArticle    func(childComplexity int, text string) int
 		PublishArticle   func(childComplexity int, id string, at *time.Time) int
 		RestoreRevision  func(childComplexity int, articleID string, revision int) int
 		RevokeAPIKey     func(childComplexity int, id string) int
@@ -268,6 +269,7 @@ type MutationResolver interface {
 	UnpublishArticle(ctx context.Context, id string) (*news.Article, error)
 	DeleteArticle(ctx context.Context, id string) (string, error)
 	RestoreRevision(ctx context.Context, articleID string, revision int) (*news.Article, error)
+	ImportArticle(ctx context.Context, text string) (*news.Article, error)
 	CreateAuthor(ctx context.Context, input news.AuthorInput) (*news.Author, error)
 	UpdateAuthor(ctx context.Context, id string, input news.AuthorInput) (*news.Author, error)
 }
@@ -814,6 +816,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteArticle(childComplexity, args["id"].(string)), true
+	case "Mutation.importArticle":
+		if e.ComplexityRoot.Mutation.ImportArticle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importArticle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportArticle(childComplexity, args["text"].(string)), true
 	case "Mutation.publishArticle":
 		if e.ComplexityRoot.Mutation.PublishArticle == nil {
 			break
@@ -1339,6 +1352,18 @@ type Mutation {
 
   "Make an earlier revision's content current again, as a new version. The status stays."
   restoreRevision(articleId: ID!, revision: Int!): Article! @hasRole(role: EDITOR)
+
+  """
+  Turn a plain-text story into a DRAFT: the headline on the first line, then
+  paragraphs separated by blank lines. "Read the X's full story here" and
+  "according to a report from X" become the source; a closing name line and
+  bio paragraph the author (the existing author with that name, ignoring
+  case, or a new one with that bio). "Featured image: Y" stays in the body as
+  a note for the editor, since a featured image needs its address. Suggested
+  tags are set only where the tag exists. Text without a headline or body is
+  BAD_USER_INPUT on ` + "`" + `text` + "`" + `, and nothing is written.
+  """
+  importArticle(text: String!): Article! @hasRole(role: EDITOR)
 
   createAuthor(input: AuthorInput!): Author! @hasRole(role: EDITOR)
   updateAuthor(id: ID!, input: AuthorInput!): Author! @hasRole(role: EDITOR)
@@ -2257,6 +2282,20 @@ func (ec *executionContext) field_Mutation_deleteArticle_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importArticle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
 	return args, nil
 }
 
@@ -5080,6 +5119,68 @@ func (ec *executionContext) fieldContext_Mutation_restoreRevision(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_restoreRevision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importArticle(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importArticle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportArticle(ctx, fc.Args["text"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐRole(ctx, "EDITOR")
+				if err != nil {
+					var zeroVal *news.Article
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *news.Article
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *news.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importArticle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importArticle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8706,6 +8807,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "restoreRevision":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_restoreRevision(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importArticle":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importArticle(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

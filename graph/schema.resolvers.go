@@ -12,6 +12,7 @@ import (
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/embed"
+	"github.com/newsgraph/newsgraph/internal/importer"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
@@ -146,6 +147,11 @@ func (r *mutationResolver) DeleteArticle(ctx context.Context, id string) (string
 // RestoreRevision is the resolver for the restoreRevision field.
 func (r *mutationResolver) RestoreRevision(ctx context.Context, articleID string, revision int) (*news.Article, error) {
 	return r.Desk.RestoreRevision(ctx, articleID, revision)
+}
+
+// ImportArticle is the resolver for the importArticle field.
+func (r *mutationResolver) ImportArticle(ctx context.Context, text string) (*news.Article, error) {
+	return importer.Create(ctx, r.Desk, text)
 }
 
 // CreateAuthor is the resolver for the createAuthor field.
