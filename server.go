@@ -29,6 +29,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
@@ -154,15 +155,17 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 
 	cached := c.Wrap(st)
 	finder := related.NewFinder(cached)
+	reads := news.NewService(cached, cfg.PublicBaseURL, news.WithTrending(c.Trending()))
 	handler := httpapi.NewServer(httpapi.Deps{
 		Logger:  log,
-		News:    news.NewService(cached, cfg.PublicBaseURL, news.WithTrending(c.Trending())),
+		News:    reads,
 		Keys:    keys,
 		Limiter: auth.NewLimiter(rdb, cfg.RedisPrefix),
 		// Every write the desk lands invalidates the cache (here and, over
 		// pub/sub, on every other instance) and the related-stories lists.
 		Desk:     news.NewDesk(st, news.Listeners{c, finder}),
 		Related:  finder,
+		Search:   search.New(cached, reads),
 		BaseURL:  cfg.PublicBaseURL,
 		SiteName: cfg.SiteName,
 		Cache:    c,

@@ -18,6 +18,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 )
 
 // Options configure the GraphQL handler.
@@ -28,6 +29,7 @@ type Options struct {
 	Desk    *news.Desk
 	Embeds  *embed.Provider
 	Related *related.Finder
+	Search  *search.Searcher
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 	Limits   Limits
@@ -40,7 +42,8 @@ type Options struct {
 // Automatic Persisted Queries, introspection, and one error presenter.
 func NewHandler(o Options) *handler.Server {
 	o.Limits.defaults()
-	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related},
+	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related,
+		Searcher: o.Search},
 		Complexity: complexityRoot()}
 	cfg.Directives.HasRole = hasRole
 	srv := handler.New(NewExecutableSchema(cfg))

@@ -5,6 +5,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 )
 
 // Resolver holds the dependencies resolvers call; nothing else.
@@ -14,4 +15,5 @@ type Resolver struct {
 	Desk           *news.Desk
 	Embeds         *embed.Provider
 	RelatedStories *related.Finder
+	Searcher       *search.Searcher
 }

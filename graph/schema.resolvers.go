@@ -16,6 +16,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 )
 
 // Role is the resolver for the role field.
@@ -177,6 +178,11 @@ func (r *queryResolver) Article(ctx context.Context, id *string, slug *string) (
 // Articles is the resolver for the articles field.
 func (r *queryResolver) Articles(ctx context.Context, first *int, after *string, filter *model.ArticleFilter, orderBy *model.ArticleOrder) (*news.ArticleConnection, error) {
 	return r.News.Articles(ctx, news.PageArgs{First: first, After: after}, articleFilter(filter), articleOrder(orderBy))
+}
+
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, query string, first *int, after *string, filter *model.ArticleFilter) (*search.Connection, error) {
+	return r.Searcher.Search(ctx, query, news.PageArgs{First: first, After: after}, articleFilter(filter))
 }
 
 // Author is the resolver for the author field.

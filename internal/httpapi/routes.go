@@ -18,7 +18,7 @@ import (
 func addRoutes(mux *http.ServeMux, d Deps) {
 	embeds := &embed.Provider{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
 	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk,
-		Embeds: embeds, Related: d.Related,
+		Embeds: embeds, Related: d.Related, Search: d.Search,
 		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics})
 	m := newHTTPMetrics(d.Metrics)
 	route := func(pattern, name string, h http.Handler) { mux.Handle(pattern, observe(name, m, d.Logger, h)) }
