@@ -30,6 +30,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
@@ -160,9 +161,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	hub := live.New(live.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Articles: st,
 		ConnectionsPerKey: cfg.LiveConnectionsPerKey})
 	hub.Start(ctx)
+	reads := news.NewService(cached, cfg.PublicBaseURL, news.WithTrending(c.Trending()))
 	handler := httpapi.NewServer(httpapi.Deps{
 		Logger:  log,
-		News:    news.NewService(cached, cfg.PublicBaseURL, news.WithTrending(c.Trending())),
+		News:    reads,
 		Keys:    keys,
 		Limiter: auth.NewLimiter(rdb, cfg.RedisPrefix),
 		// Every write the desk lands invalidates the cache (here and, over
@@ -170,6 +172,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		Desk:     news.NewDesk(st, news.Listeners{c, finder, hub}),
 		Live:     hub,
 		Related:  finder,
+		Search:   search.New(cached, reads),
 		BaseURL:  cfg.PublicBaseURL,
 		SiteName: cfg.SiteName,
 		Cache:    c,

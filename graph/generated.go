@@ -19,6 +19,7 @@ import (
 	embed1 "github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -163,6 +164,7 @@ type ComplexityRoot struct {
 		CreateArticle    func(childComplexity int, input model.ArticleInput) int
 		CreateAuthor     func(childComplexity int, input news.AuthorInput) int
 		DeleteArticle    func(childComplexity int, id string) int
+		ImportArticle    func(childComplexity int, text string) int
 		PublishArticle   func(childComplexity int, id string, at *time.Time) int
 		RestoreRevision  func(childComplexity int, articleID string, revision int) int
 		RevokeAPIKey     func(childComplexity int, id string) int
@@ -187,6 +189,7 @@ type ComplexityRoot struct {
 		Authors  func(childComplexity int, first *int, after *string) int
 		MostRead func(childComplexity int, section *string, window *model.TrendWindow, first *int) int
 		Node     func(childComplexity int, id string) int
+		Search   func(childComplexity int, query string, first *int, after *string, filter *model.ArticleFilter) int
 		Section  func(childComplexity int, slug string) int
 		Sections func(childComplexity int) int
 		Tag      func(childComplexity int, slug string) int
@@ -196,6 +199,22 @@ type ComplexityRoot struct {
 		Article func(childComplexity int) int
 		Reasons func(childComplexity int) int
 		Score   func(childComplexity int) int
+	}
+
+	SearchConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	SearchEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SearchResult struct {
+		Article func(childComplexity int) int
+		Score   func(childComplexity int) int
+		Snippet func(childComplexity int) int
 	}
 
 	Section struct {
@@ -274,6 +293,7 @@ type MutationResolver interface {
 	UnpublishArticle(ctx context.Context, id string) (*news.Article, error)
 	DeleteArticle(ctx context.Context, id string) (string, error)
 	RestoreRevision(ctx context.Context, articleID string, revision int) (*news.Article, error)
+	ImportArticle(ctx context.Context, text string) (*news.Article, error)
 	CreateAuthor(ctx context.Context, input news.AuthorInput) (*news.Author, error)
 	UpdateAuthor(ctx context.Context, id string, input news.AuthorInput) (*news.Author, error)
 }
@@ -281,6 +301,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (news.Node, error)
 	Article(ctx context.Context, id *string, slug *string) (*news.Article, error)
 	Articles(ctx context.Context, first *int, after *string, filter *model.ArticleFilter, orderBy *model.ArticleOrder) (*news.ArticleConnection, error)
+	Search(ctx context.Context, query string, first *int, after *string, filter *model.ArticleFilter) (*search.Connection, error)
 	Author(ctx context.Context, id *string, slug *string) (*news.Author, error)
 	Authors(ctx context.Context, first *int, after *string) (*news.AuthorConnection, error)
 	Section(ctx context.Context, slug string) (*news.Section, error)
@@ -824,6 +845,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteArticle(childComplexity, args["id"].(string)), true
+	case "Mutation.importArticle":
+		if e.ComplexityRoot.Mutation.ImportArticle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importArticle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportArticle(childComplexity, args["text"].(string)), true
 	case "Mutation.publishArticle":
 		if e.ComplexityRoot.Mutation.PublishArticle == nil {
 			break
@@ -1000,6 +1032,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["first"].(*int), args["after"].(*string), args["filter"].(*model.ArticleFilter)), true
 	case "Query.section":
 		if e.ComplexityRoot.Query.Section == nil {
 			break
@@ -1047,6 +1090,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RelatedArticle.Score(childComplexity), true
+
+	case "SearchConnection.edges":
+		if e.ComplexityRoot.SearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.Edges(childComplexity), true
+	case "SearchConnection.pageInfo":
+		if e.ComplexityRoot.SearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.PageInfo(childComplexity), true
+
+	case "SearchEdge.cursor":
+		if e.ComplexityRoot.SearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Cursor(childComplexity), true
+	case "SearchEdge.node":
+		if e.ComplexityRoot.SearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Node(childComplexity), true
+
+	case "SearchResult.article":
+		if e.ComplexityRoot.SearchResult.Article == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchResult.Article(childComplexity), true
+	case "SearchResult.score":
+		if e.ComplexityRoot.SearchResult.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchResult.Score(childComplexity), true
+	case "SearchResult.snippet":
+		if e.ComplexityRoot.SearchResult.Snippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchResult.Snippet(childComplexity), true
 
 	case "Section.articles":
 		if e.ComplexityRoot.Section.Articles == nil {
@@ -1324,6 +1412,20 @@ type Query {
   """
   articles(first: Int, after: String, filter: ArticleFilter, orderBy: ArticleOrder): ArticleConnection!
 
+  """
+  Published stories holding every word of ` + "`" + `query` + "`" + `, best first (BM25: a word
+  in the headline counts more than in the dek, more than in the body).
+  Words match their other forms ("councils voted" finds "council votes");
+  common words ("the", "of") are ignored; a "quoted phrase" must appear with
+  its words together and in order. ` + "`" + `filter` + "`" + ` narrows as on ` + "`" + `articles` + "`" + `
+  (` + "`" + `status` + "`" + ` is refused: search covers published stories only). ` + "`" + `first` + "`" + `
+  defaults to 20, at most 100; pages follow ` + "`" + `pageInfo.endCursor` + "`" + ` without
+  skips or repeats. At most the 500 newest stories holding every word are
+  ranked. An empty query, one of only common words, or one over 200
+  characters or 12 distinct words is BAD_USER_INPUT on ` + "`" + `query` + "`" + `.
+  """
+  search(query: String!, first: Int, after: String, filter: ArticleFilter): SearchConnection!
+
   "One author by ` + "`" + `id` + "`" + ` or by ` + "`" + `slug` + "`" + ` (give exactly one)."
   author(id: ID, slug: String): Author
 
@@ -1410,6 +1512,18 @@ type Mutation {
 
   "Make an earlier revision's content current again, as a new version. The status stays."
   restoreRevision(articleId: ID!, revision: Int!): Article! @hasRole(role: EDITOR)
+
+  """
+  Turn a plain-text story into a DRAFT: the headline on the first line, then
+  paragraphs separated by blank lines. "Read the X's full story here" and
+  "according to a report from X" become the source; a closing name line and
+  bio paragraph the author (the existing author with that name, ignoring
+  case, or a new one with that bio). "Featured image: Y" stays in the body as
+  a note for the editor, since a featured image needs its address. Suggested
+  tags are set only where the tag exists. Text without a headline or body is
+  BAD_USER_INPUT on ` + "`" + `text` + "`" + `, and nothing is written.
+  """
+  importArticle(text: String!): Article! @hasRole(role: EDITOR)
 
   createAuthor(input: AuthorInput!): Author! @hasRole(role: EDITOR)
   updateAuthor(id: ID!, input: AuthorInput!): Author! @hasRole(role: EDITOR)
@@ -1656,6 +1770,31 @@ type Article implements Node {
   be at most 20. Never this story, never a draft or scheduled story.
   """
   related(first: Int = 5): [RelatedArticle!]!
+}
+
+"A page of search results."
+type SearchConnection {
+  edges: [SearchEdge!]!
+  pageInfo: PageInfo!
+}
+
+type SearchEdge {
+  cursor: String!
+  node: SearchResult!
+}
+
+"A story search found."
+type SearchResult {
+  article: Article!
+  """
+  HTML: an excerpt around the first matched word (from the body, else the
+  dek, else the headline), about 30 words, HTML-escaped, with each matched
+  word wrapped in ` + "`" + `<mark>...</mark>` + "`" + ` and ` + "`" + `…` + "`" + ` where it is cut. Safe to insert
+  as HTML.
+  """
+  snippet: String!
+  "Higher is more relevant; comparable within one query only."
+  score: Float!
 }
 
 "A story related to another, with why."
@@ -1977,6 +2116,38 @@ func (ec *executionContext) childFields_RelatedArticle(ctx context.Context, fiel
 		return ec.fieldContext_RelatedArticle_reasons(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RelatedArticle", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SearchEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SearchEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "article":
+		return ec.fieldContext_SearchResult_article(ctx, field)
+	case "snippet":
+		return ec.fieldContext_SearchResult_snippet(ctx, field)
+	case "score":
+		return ec.fieldContext_SearchResult_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Section(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2331,6 +2502,20 @@ func (ec *executionContext) field_Mutation_deleteArticle_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_importArticle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_publishArticle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2628,6 +2813,44 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ArticleFilter, error) {
+			return ec.unmarshalOArticleFilter2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐArticleFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg3
 	return args, nil
 }
 
@@ -5185,6 +5408,68 @@ func (ec *executionContext) fieldContext_Mutation_restoreRevision(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importArticle(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importArticle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportArticle(ctx, fc.Args["text"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐRole(ctx, "EDITOR")
+				if err != nil {
+					var zeroVal *news.Article
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *news.Article
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *news.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importArticle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importArticle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createAuthor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5527,6 +5812,50 @@ func (ec *executionContext) fieldContext_Query_articles(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_articles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_search(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.ArticleFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *search.Connection) graphql.Marshaler {
+			return ec.marshalNSearchConnection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6049,6 +6378,203 @@ func (ec *executionContext) _RelatedArticle_reasons(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_RelatedArticle_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RelatedArticle", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *search.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*search.Edge) graphql.Marshaler {
+			return ec.marshalNSearchEdge2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *search.Connection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v news.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *search.Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *search.Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *search.Result) graphql.Marshaler {
+			return ec.marshalNSearchResult2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchResult_article(ctx context.Context, field graphql.CollectedField, obj *search.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchResult_article(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Article, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *news.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchResult_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchResult_snippet(ctx context.Context, field graphql.CollectedField, obj *search.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchResult_snippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Snippet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchResult_snippet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchResult_score(ctx context.Context, field graphql.CollectedField, obj *search.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchResult_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchResult_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchResult", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Section_id(ctx context.Context, field graphql.CollectedField, obj *news.Section) (ret graphql.Marshaler) {
@@ -8897,6 +9423,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importArticle":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importArticle(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAuthor":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAuthor(ctx, field)
@@ -9013,6 +9546,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_articles(ctx, field)
 				})
+		case "search":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_search(ctx, field)
+				})
 		case "author":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -9115,6 +9654,125 @@ func (ec *executionContext) _RelatedArticle(ctx context.Context, sel ast.Selecti
 			}
 		case "reasons":
 			out.Values[i] = ec._RelatedArticle_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchConnectionImplementors = []string{"SearchConnection"}
+
+func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *search.Connection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchConnection")
+		case "edges":
+			out.Values[i] = ec._SearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchEdgeImplementors = []string{"SearchEdge"}
+
+func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *search.Edge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchEdge")
+		case "cursor":
+			out.Values[i] = ec._SearchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SearchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchResultImplementors = []string{"SearchResult"}
+
+func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.SelectionSet, obj *search.Result) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchResult")
+		case "article":
+			out.Values[i] = ec._SearchResult_article(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "snippet":
+			out.Values[i] = ec._SearchResult_snippet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._SearchResult_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10004,6 +10662,10 @@ func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋnewsgraphᚋne
 	return v
 }
 
+func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v news.PageInfo) graphql.Marshaler {
+	return ec._PageInfo(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *news.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -10044,6 +10706,46 @@ func (ec *executionContext) unmarshalNRole2githubᚗcomᚋnewsgraphᚋnewsgraph�
 
 func (ec *executionContext) marshalNRole2githubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSearchConnection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐConnection(ctx context.Context, sel ast.SelectionSet, v *search.Connection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchConnection!")
+		return graphql.Null
+	}
+	return ec._SearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSearchEdge2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*search.Edge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchEdge2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSearchEdge2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐEdge(ctx context.Context, sel ast.SelectionSet, v *search.Edge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchEdge!")
+		return graphql.Null
+	}
+	return ec._SearchEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSearchResult2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋsearchᚐResult(ctx context.Context, sel ast.SelectionSet, v *search.Result) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchResult!")
+		return graphql.Null
+	}
+	return ec._SearchResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSection2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*news.Section) graphql.Marshaler {

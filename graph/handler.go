@@ -20,6 +20,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 )
 
 // Options configure the GraphQL handler.
@@ -30,6 +31,7 @@ type Options struct {
 	Desk    *news.Desk
 	Embeds  *embed.Provider
 	Related *related.Finder
+	Search  *search.Searcher
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 	Limits   Limits
@@ -51,7 +53,7 @@ func NewHandler(o Options) *handler.Server {
 		o.Live = live.New(live.Options{})
 	}
 	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related,
-		Live: o.Live},
+		Live: o.Live, Searcher: o.Search},
 		Complexity: complexityRoot()}
 	cfg.Directives.HasRole = hasRole
 	srv := handler.New(NewExecutableSchema(cfg))

@@ -77,6 +77,9 @@ func complexityRoot() ComplexityRoot {
 		return page(child, first, after)
 	}
 	c.Query.Authors = page
+	c.Query.Search = func(child int, _ string, first *int, after *string, _ *model.ArticleFilter) int {
+		return page(child, first, after)
+	}
 	c.Query.MostRead = func(child int, _ *string, _ *model.TrendWindow, first *int) int {
 		return pageCost(first, news.DefaultMostRead, news.MaxMostRead, child)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 )
 
 // Resolver holds the dependencies resolvers call; nothing else.
@@ -16,4 +17,5 @@ type Resolver struct {
 	Embeds         *embed.Provider
 	RelatedStories *related.Finder
 	Live           *live.Hub
+	Searcher       *search.Searcher
 }

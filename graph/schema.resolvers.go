@@ -12,9 +12,11 @@ import (
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/embed"
+	"github.com/newsgraph/newsgraph/internal/importer"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 )
 
 // Role is the resolver for the role field.
@@ -148,6 +150,11 @@ func (r *mutationResolver) RestoreRevision(ctx context.Context, articleID string
 	return r.Desk.RestoreRevision(ctx, articleID, revision)
 }
 
+// ImportArticle is the resolver for the importArticle field.
+func (r *mutationResolver) ImportArticle(ctx context.Context, text string) (*news.Article, error) {
+	return importer.Create(ctx, r.Desk, text)
+}
+
 // CreateAuthor is the resolver for the createAuthor field.
 func (r *mutationResolver) CreateAuthor(ctx context.Context, input news.AuthorInput) (*news.Author, error) {
 	return r.Desk.CreateAuthor(ctx, input)
@@ -171,6 +178,11 @@ func (r *queryResolver) Article(ctx context.Context, id *string, slug *string) (
 // Articles is the resolver for the articles field.
 func (r *queryResolver) Articles(ctx context.Context, first *int, after *string, filter *model.ArticleFilter, orderBy *model.ArticleOrder) (*news.ArticleConnection, error) {
 	return prefetchConnection(ctx)(r.News.Articles(ctx, news.PageArgs{First: first, After: after}, articleFilter(filter), articleOrder(orderBy)))
+}
+
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, query string, first *int, after *string, filter *model.ArticleFilter) (*search.Connection, error) {
+	return r.Searcher.Search(ctx, query, news.PageArgs{First: first, After: after}, articleFilter(filter))
 }
 
 // Author is the resolver for the author field.

@@ -1,88 +1,132 @@
-// Command newsgraph-import parses plain-text stories (headline, paragraphs,
+// Command newsgraph-import turns plain-text stories (headline, paragraphs,
 // "Read the X's full story here", "Featured image: Y", a closing byline
-// block) and prints the drafts they would become, as JSON.
+// block) into DRAFT articles, through the same desk path as the
+// importArticle mutation: author matched by name or created, revision and
+// audit entry (by "import CLI"), only existing tags. With --dry-run it
+// prints the drafts the files would become and touches nothing.
 //
-// Storing them as DRAFT articles is not done yet: that will go through the
-// editors' createArticle write path (which matches or creates the author and
-// tells caches) when it lands, and is not faked here. Until then the command
-// only runs with --dry-run.
+// It opens the server's database (MONGODB_URI, MONGODB_DATABASE, DATA_DIR)
+// as newsgraph-keys does; on the embedded default the server must be
+// stopped. Caches of a running server on MongoDB are not told of the new
+// drafts, which only editors see anyway.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 
+	"github.com/newsgraph/newsgraph/internal/config"
+	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/importer"
 	"github.com/newsgraph/newsgraph/internal/news"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // result is one file's outcome.
 type result struct {
-	File  string           `json:"file"`
-	Draft *importer.Draft  `json:"draft,omitempty"`
-	Error *news.InputError `json:"error,omitempty"`
+	File  string          `json:"file"`
+	Draft *importer.Draft `json:"draft,omitempty"`
+	// ArticleID and Slug name the stored draft (not with --dry-run).
+	ArticleID string           `json:"articleId,omitempty"`
+	Slug      string           `json:"slug,omitempty"`
+	Error     *news.InputError `json:"error,omitempty"`
 }
 
-const usage = `usage: newsgraph-import --dry-run FILE...
+const usage = `usage: newsgraph-import [--dry-run] FILE...
 
-Parses plain-text stories and prints, as a JSON array, the draft each would
-become: headline, body (CommonMark), source, image credit, author (name and
-bio) and suggested tags. FILE "-" reads standard input.
+Imports plain-text stories as DRAFT articles and prints, as a JSON array,
+each file's outcome: the stored draft's ID and slug, or why it was refused.
+With --dry-run it prints the drafts the files would become (headline, body
+in CommonMark, source, image credit, author, suggested tags) and writes
+nothing. FILE "-" reads standard input.
 
 The format: the headline on the first line, then paragraphs separated by
 blank lines. "Read the X's full story here" and "according to a report from X"
-give the source; "Featured image: Y" the image credit; a closing name line and
-bio paragraph the author.
+give the source; "Featured image: Y" the image credit (kept in the body as a
+note, since a featured image needs its address); a closing name line and bio
+paragraph the author, matched by name (ignoring case) or created. Suggested
+tags are set only where the tag exists.
 
-Creating the drafts in the database is not available yet: it will use the
-editors' createArticle path once that exists. Until then --dry-run is
-required and nothing is written anywhere.
+The database is the server's (MONGODB_URI, MONGODB_DATABASE, DATA_DIR); on
+the embedded default, stop the server first.
 
-Exit status: 0 when every file parsed, 1 when any was rejected, 2 on usage
-errors.
+Exit status: 0 when every file was imported, 1 when any was refused, 2 on
+usage or database errors.
 `
+
+// actor is who the audit log and revisions say made the drafts.
+var actor = news.Viewer{Role: news.RoleEditor, KeyName: "import CLI"}
 
 // run is the whole command, callable from tests: args without the program
 // name; it returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("newsgraph-import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	dryRun := fs.Bool("dry-run", false, "parse and print the drafts without storing them (required for now)")
+	dryRun := fs.Bool("dry-run", false, "parse and print the drafts without storing them")
 	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if !*dryRun {
-		fmt.Fprintln(stderr, "newsgraph-import: storing drafts is not available yet (it will use the editors' createArticle); run with --dry-run to parse and print them")
 		return 2
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return 2
 	}
-	results := []result{}
-	status := 0
-	for _, name := range fs.Args() {
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "newsgraph-import: %v\n", err)
+		return 2
+	}
+	texts := make([]string, fs.NArg())
+	for i, name := range fs.Args() {
 		text, err := read(name, stdin)
 		if err != nil {
-			fmt.Fprintf(stderr, "newsgraph-import: %v\n", err)
-			return 2
+			return fail(err)
 		}
-		d, err := importer.Parse(text)
-		r := result{File: name, Draft: d}
+		texts[i] = text
+	}
+
+	var desk *news.Desk
+	if !*dryRun {
+		cfg, err := config.FromEnv(getenv)
+		if err != nil {
+			return fail(err)
+		}
+		st, closeDB, err := devdb.OpenOffline(ctx, cfg)
+		if err != nil {
+			return fail(err)
+		}
+		defer closeDB()
+		desk = news.NewDesk(st, news.Listeners{})
+		ctx = news.WithViewer(ctx, actor)
+	}
+
+	results := []result{}
+	status := 0
+	for i, name := range fs.Args() {
+		r := result{File: name}
+		var err error
+		if desk == nil {
+			r.Draft, err = importer.Parse(texts[i])
+		} else {
+			var a *news.Article
+			if a, err = importer.Create(ctx, desk, texts[i]); err == nil {
+				r.ArticleID, r.Slug = news.GlobalID(news.NodeArticle, a.ID), a.Slug
+			}
+		}
 		if err != nil {
 			var ie *news.InputError
 			if !errors.As(err, &ie) {
-				fmt.Fprintf(stderr, "newsgraph-import: %s: %v\n", name, err)
-				return 2
+				return fail(fmt.Errorf("%s: %w", name, err))
 			}
 			r.Error, status = ie, 1
 			fmt.Fprintf(stderr, "newsgraph-import: %s: %v\n", name, ie)
@@ -93,8 +137,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(results); err != nil {
-		fmt.Fprintf(stderr, "newsgraph-import: %v\n", err)
-		return 2
+		return fail(err)
 	}
 	return status
 }

@@ -2,22 +2,35 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/newsgraph/newsgraph/internal/config"
+	"github.com/newsgraph/newsgraph/internal/devdb"
+	"github.com/newsgraph/newsgraph/internal/news"
 )
 
-func TestDryRunPrintsDrafts(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.txt")
+var example = filepath.Join("..", "..", "internal", "importer", "testdata", "issue-example.txt")
+
+func badFile(t *testing.T) string {
+	t.Helper()
+	bad := filepath.Join(t.TempDir(), "bad.txt")
 	if err := os.WriteFile(bad, []byte("Only a headline\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	example := filepath.Join("..", "..", "internal", "importer", "testdata", "issue-example.txt")
+	return bad
+}
+
+func TestDryRunPrintsDrafts(t *testing.T) {
+	bad := badFile(t)
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"--dry-run", example, "-", bad}, strings.NewReader("Stdin story\n\nIt works.\n"), &stdout, &stderr)
+	noEnv := func(string) string { t.Fatal("a dry run opened the database"); return "" }
+	code := run(context.Background(), []string{"--dry-run", example, "-", bad}, noEnv,
+		strings.NewReader("Stdin story\n\nIt works.\n"), &stdout, &stderr)
 	if code != 1 {
 		t.Errorf("exit status %d, want 1 (one file rejected); stderr: %s", code, stderr.String())
 	}
@@ -49,16 +62,70 @@ func TestDryRunPrintsDrafts(t *testing.T) {
 	}
 }
 
-// Storing drafts is not built yet; the command says so instead of
-// pretending.
-func TestWithoutDryRunRefuses(t *testing.T) {
+// Without --dry-run the drafts land in the database, as an operator runs it
+// on a stopped server's DATA_DIR.
+func TestImportStoresDrafts(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir()}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"story.txt"}, strings.NewReader(""), &stdout, &stderr); code != 2 || stdout.Len() != 0 ||
-		!strings.Contains(stderr.String(), "--dry-run") {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	code := run(ctx, []string{example, badFile(t), example}, getenv, strings.NewReader(""), &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit status %d, want 1; stderr: %s", code, stderr.String())
 	}
-	stderr.Reset()
-	if code := run([]string{"--dry-run"}, strings.NewReader(""), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage") {
+	var out []struct {
+		File, ArticleID, Slug string
+		Error                 *struct{ Field string }
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out) != 3 {
+		t.Fatalf("stdout (%v):\n%s", err, stdout.String())
+	}
+	if out[0].ArticleID == "" || out[1].Error == nil || out[1].Error.Field != "text" || out[2].Slug == out[0].Slug {
+		t.Fatalf("results %+v", out)
+	}
+
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, closeDB, err := devdb.OpenOffline(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	_, key, _ := news.ParseGlobalID("id", out[0].ArticleID)
+	a, err := st.ArticleByID(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.StoredStatus != news.StatusDraft || a.Source == nil || a.Source.Name != "Riverside Ledger" || len(a.AuthorIDs) != 1 {
+		t.Errorf("stored %+v", a)
+	}
+	author, err := st.AuthorByName(ctx, "marcus hale")
+	if err != nil || author == nil || author.ID != a.AuthorIDs[0] || !strings.Contains(author.Bio, "city hall") {
+		t.Errorf("author %+v (%v)", author, err)
+	}
+	audit, err := st.AuditEntries(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creates := 0
+	for _, e := range audit {
+		if e.By.Name != "import CLI" {
+			t.Errorf("audit entry by %+v", e.By)
+		}
+		if e.Operation == news.OpCreateAuthor {
+			creates++
+		}
+	}
+	if len(audit) != 3 || creates != 1 {
+		t.Errorf("audit: %d entries, %d authors created; want 2 drafts and 1 author", len(audit), creates)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--dry-run"}, os.Getenv, strings.NewReader(""), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage") {
 		t.Errorf("no files: exit %d, stderr %q", code, stderr.String())
 	}
 }

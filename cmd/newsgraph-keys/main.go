@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -25,7 +24,6 @@ import (
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/news"
-	"github.com/newsgraph/newsgraph/internal/store"
 )
 
 const usage = `usage:
@@ -51,20 +49,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	uri := cfg.MongoURI
-	if cfg.Embedded() {
-		db, err := devdb.Start(cfg.DataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			return fmt.Errorf("open the embedded database in %s (is the server running? stop it first): %w", cfg.DataDir, err)
-		}
-		defer db.Close()
-		uri = db.URI()
-	}
-	st, err := store.OpenWithIndexes(ctx, uri, cfg.MongoDatabase, store.Options{Timeout: cfg.DBTimeout})
+	st, closeDB, err := devdb.OpenOffline(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Shutdown()
+	defer closeDB()
 	keys := auth.NewKeys(st)
 
 	switch args[0] {

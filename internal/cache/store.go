@@ -197,3 +197,29 @@ func (s *Store) TagFrequencies(ctx context.Context, now time.Time) (*news.TagFre
 	tag(ctx, tagArticles)
 	return s.sharing().TagFrequencies(ctx, now)
 }
+
+// Search reads candidates and statistics beyond news.Store, passed through
+// like the related-stories reads and tagged as depending on every list.
+
+type searchStore interface {
+	SearchCandidates(ctx context.Context, q news.SearchQuery, limit int) ([]string, error)
+	SearchCorpus(ctx context.Context, now time.Time) (news.SearchCorpus, error)
+	TermDocuments(ctx context.Context, now time.Time, terms []string) (map[string]int, error)
+}
+
+func (s *Store) searching() searchStore { return s.Store.(searchStore) }
+
+func (s *Store) SearchCandidates(ctx context.Context, q news.SearchQuery, limit int) ([]string, error) {
+	tag(ctx, tagArticles)
+	return s.searching().SearchCandidates(ctx, q, limit)
+}
+
+func (s *Store) SearchCorpus(ctx context.Context, now time.Time) (news.SearchCorpus, error) {
+	tag(ctx, tagArticles)
+	return s.searching().SearchCorpus(ctx, now)
+}
+
+func (s *Store) TermDocuments(ctx context.Context, now time.Time, terms []string) (map[string]int, error) {
+	tag(ctx, tagArticles)
+	return s.searching().TermDocuments(ctx, now, terms)
+}

@@ -21,7 +21,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		d.Limits.Budget = d.Limiter
 	}
 	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk,
-		Embeds: embeds, Related: d.Related,
+		Embeds: embeds, Related: d.Related, Search: d.Search,
 		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics,
 		Live: d.Live, AllowedOrigins: d.AllowedOrigins})
 	m := newHTTPMetrics(d.Metrics)

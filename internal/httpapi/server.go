@@ -17,6 +17,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
 
@@ -60,6 +61,8 @@ type Deps struct {
 	// Related ranks related stories; it is also a news.Listener, so the
 	// write path must tell it of changes.
 	Related *related.Finder
+	// Search answers Query.search.
+	Search *search.Searcher
 }
 
 // NewServer returns the service's whole HTTP handler.

@@ -32,6 +32,9 @@ type DeskStore interface {
 	UpdateArticle(ctx context.Context, a *Article, expectedVersion int) error
 	DeleteArticle(ctx context.Context, id string) error
 	InsertAuthor(ctx context.Context, a *Author) error
+	// AuthorByName is the author named name, ignoring case; (nil, nil)
+	// when none (the oldest when several share it).
+	AuthorByName(ctx context.Context, name string) (*Author, error)
 	UpdateAuthor(ctx context.Context, a *Author) error
 	Revisions(ctx context.Context, articleID string, limit int) ([]*Revision, error)
 	Revision(ctx context.Context, articleID string, version int) (*Revision, error)

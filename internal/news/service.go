@@ -127,6 +127,20 @@ func (s *Service) Articles(ctx context.Context, p PageArgs, f *ArticleFilter, o 
 	return s.page(ctx, p, q)
 }
 
+// ListQuery validates a filter as Articles does and returns the query for
+// what the viewer may see of it now (readers: live stories). Search builds
+// on it; it covers published stories only, so it refuses filter.status.
+func (s *Service) ListQuery(ctx context.Context, f *ArticleFilter) (ArticleQuery, error) {
+	q := ArticleQuery{Status: StatusPublished, Order: NewestFirst, Now: s.now()}
+	if f == nil {
+		return q, nil
+	}
+	if f.Status != nil {
+		return q, BadInput("filter.status", "search covers published stories only")
+	}
+	return q, s.resolveFilter(ctx, f, nil, &q)
+}
+
 func (s *Service) resolveFilter(ctx context.Context, f *ArticleFilter, o *Order, q *ArticleQuery) error {
 	if f.Status != nil {
 		if !ViewerFrom(ctx).SeesUnpublished() {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"regexp"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -52,4 +53,17 @@ func insertMany[T any](ctx context.Context, s *Store, coll *mongo.Collection, do
 	defer cancel()
 	_, err := coll.InsertMany(ctx, docs)
 	return err
+}
+
+// AuthorByName implements news.DeskStore. The anchored, case-insensitive
+// regex cannot use the name index, so it scans the authors collection: a
+// newsroom has hundreds of bylines, and only imports ask.
+func (s *Store) AuthorByName(ctx context.Context, name string) (*news.Author, error) {
+	rows, err := findAll[news.Author](ctx, s, s.authors,
+		bson.D{{Key: "name", Value: bson.Regex{Pattern: "^" + regexp.QuoteMeta(name) + "$", Options: "i"}}},
+		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(singleBatch(1)))
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return rows[0], nil
 }

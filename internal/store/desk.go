@@ -30,6 +30,7 @@ func (s *Store) InsertArticle(ctx context.Context, a *news.Article) error {
 	if err := insertOne(ctx, s, s.articles, a); err != nil {
 		return slugClash("articles insert", err)
 	}
+	s.index(ctx, a)
 	return nil
 }
 
@@ -75,6 +76,7 @@ func (s *Store) UpdateArticle(ctx context.Context, a *news.Article, expectedVers
 	if err != nil {
 		return slugClash("articles update", err)
 	}
+	s.index(ctx, a)
 	return nil
 }
 
@@ -89,6 +91,7 @@ func (s *Store) DeleteArticle(ctx context.Context, id string) error {
 	if res.DeletedCount == 0 {
 		return news.ErrNotFound
 	}
+	s.unindex(ctx, id)
 	return nil
 }
 

@@ -60,10 +60,7 @@ func newestFirst(limit int) *options.FindOptionsBuilder {
 func (s *Store) TagFrequencies(ctx context.Context, now time.Time) (*news.TagFrequencies, error) {
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
-	live := bson.D{
-		{Key: "status", Value: string(news.StatusPublished)},
-		{Key: "publishedAt", Value: bson.D{{Key: "$lte", Value: now}}},
-	}
+	live := liveAt(now)
 	cur, err := s.articles.Aggregate(ctx, bson.A{
 		bson.D{{Key: "$match", Value: live}},
 		bson.D{{Key: "$project", Value: bson.D{{Key: "tags", Value: 1}}}},

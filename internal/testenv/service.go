@@ -23,6 +23,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
@@ -135,6 +136,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		BaseURL:        o.BaseURL,
 		SiteName:       o.SiteName,
 		Related:        finder,
+		Search:         search.New(c.Wrap(st), svc),
 		Cache:          c,
 		Metrics:        reg,
 		Ready:          map[string]httpapi.Pinger{"mongodb": st},

@@ -1,0 +1,248 @@
+package search_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const searchDoc = `query($q: String!, $first: Int, $after: String, $filter: ArticleFilter) {
+	search(query: $q, first: $first, after: $after, filter: $filter) {
+		edges { cursor node { article { id slug headline status section { slug } } snippet score } }
+		pageInfo { hasNextPage endCursor } } }`
+
+type hit struct {
+	Cursor string
+	Node   struct {
+		Article struct {
+			ID, Slug, Headline, Status string
+			Section                    struct{ Slug string }
+		}
+		Snippet string
+		Score   float64
+	}
+}
+
+type page struct {
+	Search struct {
+		Edges    []hit
+		PageInfo struct {
+			HasNextPage bool
+			EndCursor   *string
+		}
+	}
+}
+
+func search(t *testing.T, svc *testenv.Service, vars map[string]any, header ...string) page {
+	t.Helper()
+	var p page
+	svc.Query(t, searchDoc, vars, header...).Decode(t, &p)
+	return p
+}
+
+func slugs(p page) []string {
+	out := make([]string, len(p.Search.Edges))
+	for i, e := range p.Search.Edges {
+		out[i] = e.Node.Article.Slug
+	}
+	return out
+}
+
+func TestReadersFindTheStoryTheyMean(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{Demo: true})
+	first := func(q string, filter map[string]any) page {
+		t.Helper()
+		vars := map[string]any{"q": q, "first": 10}
+		if filter != nil {
+			vars["filter"] = filter
+		}
+		return search(t, svc, vars)
+	}
+
+	// Two stories are about the flood wall; both lead.
+	p := first("flood wall", nil)
+	if len(p.Search.Edges) < 2 || !strings.Contains(p.Search.Edges[0].Node.Article.Headline, "flood wall") ||
+		!strings.Contains(p.Search.Edges[1].Node.Article.Headline, "flood wall") {
+		t.Errorf("flood wall: %v", slugs(p))
+	}
+	if s := p.Search.Edges[0].Node.Snippet; !strings.Contains(s, "<mark>") {
+		t.Errorf("snippet without marks: %q", s)
+	}
+	p = first("late-night bus pilot", nil)
+	if len(p.Search.Edges) == 0 || p.Search.Edges[0].Node.Article.Slug != "city-council-approves-late-night-bus-pilot-after-months-of-debate" {
+		t.Errorf("late-night bus pilot: %v", slugs(p))
+	}
+	p = first("late-night bus", nil)
+	if !contains(slugs(p), "city-council-approves-late-night-bus-pilot-after-months-of-debate") {
+		t.Errorf("late-night bus: %v", slugs(p))
+	}
+	// Stemming: the story says "council voted".
+	p = first("councils votes", nil)
+	if !contains(slugs(p), "city-council-approves-late-night-bus-pilot-after-months-of-debate") {
+		t.Errorf("councils votes: %v", slugs(p))
+	}
+	// A phrase must stand as written: "wall flood" is nowhere.
+	if p := first(`"flood wall"`, nil); len(p.Search.Edges) < 2 {
+		t.Errorf(`"flood wall": %v`, slugs(p))
+	}
+	if p, loose := first(`"wall flood"`, nil), first("wall flood", nil); len(p.Search.Edges) != 0 || len(loose.Search.Edges) < 2 {
+		t.Errorf(`"wall flood": %v; wall flood: %v`, slugs(p), slugs(loose))
+	}
+	// A filter narrows as it does on articles.
+	p = first("flood", map[string]any{"section": "climate"})
+	if len(p.Search.Edges) == 0 {
+		t.Error("flood in climate: nothing")
+	}
+	for _, e := range p.Search.Edges {
+		if e.Node.Article.Section.Slug != "climate" {
+			t.Errorf("flood in climate: %s is in %s", e.Node.Article.Slug, e.Node.Article.Section.Slug)
+		}
+	}
+	// Drafts and scheduled stories are never found, even by editors.
+	editor := svc.NewKey(t, news.RoleEditor)
+	for _, q := range []string{"Lumenfold paused payments unit", "container volumes record quarter", "artistic director step down"} {
+		for _, who := range [][]string{nil, {"Authorization", editor}} {
+			if p := search(t, svc, map[string]any{"q": q}, who...); len(p.Search.Edges) != 0 {
+				t.Errorf("%q found unpublished %v", q, slugs(p))
+			}
+		}
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSearchPagesWithoutSkipOrRepeat(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{Demo: true})
+	all := search(t, svc, map[string]any{"q": "Riverside", "first": 100})
+	if len(all.Search.Edges) < 10 || all.Search.PageInfo.HasNextPage {
+		t.Fatalf("riverside: %d results, more %v", len(all.Search.Edges), all.Search.PageInfo.HasNextPage)
+	}
+	for i := 1; i < len(all.Search.Edges); i++ {
+		if all.Search.Edges[i].Node.Score > all.Search.Edges[i-1].Node.Score {
+			t.Fatalf("not best first at %d", i)
+		}
+	}
+	var paged []string
+	vars := map[string]any{"q": "Riverside", "first": 3}
+	for range 50 {
+		p := search(t, svc, vars)
+		paged = append(paged, slugs(p)...)
+		if !p.Search.PageInfo.HasNextPage {
+			break
+		}
+		vars["after"] = *p.Search.PageInfo.EndCursor
+	}
+	if strings.Join(paged, " ") != strings.Join(slugs(all), " ") {
+		t.Errorf("paged:\n%v\nat once:\n%v", paged, slugs(all))
+	}
+}
+
+func TestBadQueriesAreRefused(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{})
+	for _, vars := range []map[string]any{
+		{"q": ""}, {"q": "   "}, {"q": "the and of"}, {"q": strings.Repeat("flood ", 50)},
+		{"q": "flood", "first": 101}, {"q": "flood", "after": "nonsense"},
+		{"q": "flood", "filter": map[string]any{"section": "no-such-section"}},
+	} {
+		res := svc.Query(t, searchDoc, vars)
+		if res.Code() != "BAD_USER_INPUT" {
+			t.Errorf("%v: %+v", vars, res.Errors)
+		}
+	}
+}
+
+// Articles stored before search had no index; the store gives them one at
+// start, once.
+func TestStartBackfillsArticlesStoredWithoutSearchTerms(t *testing.T) {
+	ctx := context.Background()
+	uri, db := testenv.MongoURI(t), testenv.DatabaseName(t)
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	old := &news.Article{ID: "old1", Slug: "old-story", Headline: "Lighthouse keeper retires", Body: "The keeper of the lighthouse retired.",
+		AuthorIDs: []string{}, Tags: []string{}, StoredStatus: news.StatusPublished, PublishedAt: &at, CreatedAt: at, UpdatedAt: at, Version: 1}
+	if _, err := client.Database(db).Collection("articles").InsertOne(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(uri, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Drop(ctx); _ = st.Close(ctx) })
+	for range 2 {
+		if err := st.EnsureIndexes(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := testenv.NewService(t, testenv.ServiceOptions{Store: st})
+	if p := search(t, svc, map[string]any{"q": "lighthouse keepers"}); len(p.Search.Edges) != 1 {
+		t.Errorf("backfilled story not found: %v", slugs(p))
+	}
+}
+
+// A story found stops being found when it is unpublished: search answers
+// depend on every list.
+func TestUnpublishedStoryLeavesSearch(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{Demo: true})
+	editor := svc.NewKey(t, news.RoleEditor)
+	q := map[string]any{"q": "otters wetlands"}
+	p := search(t, svc, q)
+	if len(p.Search.Edges) != 1 {
+		t.Fatalf("otters: %v", slugs(p))
+	}
+	var out struct{ UnpublishArticle struct{ Status string } }
+	svc.Query(t, `mutation($id: ID!) { unpublishArticle(id: $id) { status } }`,
+		map[string]any{"id": p.Search.Edges[0].Node.Article.ID}, "Authorization", editor).Decode(t, &out)
+	if p := search(t, svc, q); len(p.Search.Edges) != 0 {
+		t.Errorf("an archived story is still found: %v", slugs(p))
+	}
+}
+
+// What a query costs the database, as the README states it: the candidates'
+// find; the candidate articles the cache does not hold (one $in); and, at
+// most once a minute, the corpus and the terms' counts.
+func TestSearchRoundTrips(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{Demo: true})
+	editor := svc.NewKey(t, news.RoleEditor)                     // editors' responses are not cached whole
+	svc.Query(t, `{ __typename }`, nil, "Authorization", editor) // the key's lookup, cached from now on
+	cost := func(vars map[string]any) int64 {
+		t.Helper()
+		before := svc.Store.RoundTrips()
+		var p page
+		svc.Query(t, `query($q: String!) { search(query: $q) { edges { node { article { headline } score } } } }`,
+			vars, "Authorization", editor).Decode(t, &p)
+		if len(p.Search.Edges) == 0 {
+			t.Errorf("%v: nothing found", vars)
+		}
+		return svc.Store.RoundTrips() - before
+	}
+	if n := cost(map[string]any{"q": "flood wall"}); n != 4 {
+		t.Errorf("first query: %d round trips, want 4 (candidates, their articles, corpus, term counts)", n)
+	}
+	if n := cost(map[string]any{"q": "walls flooding"}); n != 1 {
+		t.Errorf("same terms again: %d round trips, want 1 (candidates)", n)
+	}
+	if n := cost(map[string]any{"q": "flood otters"}); n != 3 {
+		t.Errorf("a new term: %d round trips, want 3 (candidates, the articles not cached yet, its count)", n)
+	}
+}
