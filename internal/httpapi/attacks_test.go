@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/testenv"
 )
@@ -206,6 +207,41 @@ func TestMetricsShowWhatTheServiceDoes(t *testing.T) {
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// A PARTNER key spends each operation's complexity from a budget per
+// minute; past it, RATE_LIMITED says what the operation cost and when to
+// come back. Readers and editors have no such budget.
+func TestPartnerComplexityBudget(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{Limits: graph.Limits{PartnerBudget: 100}})
+	svc.AddArticles(t, testenv.NewArticle("a-story", time.Now().Add(-time.Hour)))
+	partner := svc.NewKey(t, news.RolePartner)
+	page := `{ articles(first: 20) { edges { node { slug headline } } } }` // 1 + 20×(1+2+...) ≈ 60
+	if res := svc.Query(t, page, nil, "Authorization", partner); len(res.Errors) > 0 {
+		t.Fatalf("first page within the budget: %+v", res.Errors)
+	}
+	res := svc.Query(t, page, nil, "Authorization", partner)
+	if res.Code() != "RATE_LIMITED" {
+		t.Fatalf("second page over the budget: %+v", res.Errors)
+	}
+	ext := res.Errors[0].Extensions
+	if ext["cost"] == nil || ext["budget"] != float64(100) || ext["retryAfterSeconds"] == nil {
+		t.Fatalf("refusal lacks the figures: %+v", ext)
+	}
+	// An operation that can never fit is refused at once, too.
+	if res := svc.Query(t, `{ articles(first: 100) { edges { node { slug headline } } } }`, nil, "Authorization", partner); res.Code() != "RATE_LIMITED" {
+		t.Fatalf("an operation above the whole budget: %+v", res.Errors)
+	}
+	// Readers and editors are not metered.
+	editor := svc.NewKey(t, news.RoleEditor)
+	for i := 0; i < 3; i++ {
+		if res := svc.Query(t, page, nil, "Authorization", editor); len(res.Errors) > 0 {
+			t.Fatalf("editor: %+v", res.Errors)
+		}
+		if res := svc.Query(t, page, nil); len(res.Errors) > 0 {
+			t.Fatalf("reader: %+v", res.Errors)
 		}
 	}
 }
