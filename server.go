@@ -21,16 +21,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/app"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
-	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/live"
-	"github.com/newsgraph/newsgraph/internal/news"
-	"github.com/newsgraph/newsgraph/internal/related"
-	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
@@ -126,22 +123,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 		log.Info("cache: in-process tier in front of Redis", "redis", config.Redacted(cfg.RedisURL), "prefix", cfg.RedisPrefix)
 	}
-	c := cache.New(cache.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Registerer: reg})
-	c.Start(ctx)
-	go c.Trending().Run(ctx)
-
+	loaded := false
 	if cfg.DemoContent {
-		loaded, err := demo.LoadIfEmpty(ctx, st, time.Now())
-		if err != nil {
+		if loaded, err = demo.LoadIfEmpty(ctx, st, time.Now()); err != nil {
 			return err
-		}
-		if loaded {
-			// A bulk load bypasses the write paths: nothing cached may survive it.
-			c.PurgeAll(ctx)
 		}
 		log.Info("demo content", "loaded_now", loaded)
 	}
-
 	keys := auth.NewKeys(st)
 	if cfg.DemoKeys() {
 		if err := auth.SeedDemoKeys(ctx, keys, log); err != nil {
@@ -154,36 +142,20 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 	}
 
-	cached := c.Wrap(st)
-	finder := related.NewFinder(cached)
-	// Live news: this instance's subscribers, told of writes made here and,
-	// over Redis pub/sub, on every other instance.
-	hub := live.New(live.Options{Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Articles: st,
-		ConnectionsPerKey: cfg.LiveConnectionsPerKey})
-	hub.Start(ctx)
-	reads := news.NewService(cached, cfg.PublicBaseURL, news.WithTrending(c.Trending()))
-	handler := httpapi.NewServer(httpapi.Deps{
-		Logger:  log,
-		News:    reads,
-		Keys:    keys,
-		Limiter: auth.NewLimiter(rdb, cfg.RedisPrefix),
-		// Every write the desk lands invalidates the cache (here and, over
-		// pub/sub, on every other instance) and the related-stories lists.
-		Desk:     news.NewDesk(st, news.Listeners{c, finder, hub}),
-		Live:     hub,
-		Related:  finder,
-		Search:   search.New(cached, reads),
-		BaseURL:  cfg.PublicBaseURL,
-		SiteName: cfg.SiteName,
-		Cache:    c,
-		Metrics:  reg,
-		Ready:    map[string]httpapi.Pinger{"mongodb": st},
-		Optional: map[string]httpapi.Pinger{"redis": c},
+	a := app.Assemble(ctx, app.Parts{
+		Store: st, Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
+		BaseURL: cfg.PublicBaseURL, SiteName: cfg.SiteName,
+		Live: live.Options{ConnectionsPerKey: cfg.LiveConnectionsPerKey},
 		Limits: graph.Limits{MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
 			NoIntrospection: !cfg.Introspection},
 		RequestTimeout: cfg.RequestTimeout,
 		AllowedOrigins: cfg.AllowedOrigins,
 	})
+	if loaded {
+		// A bulk load bypasses the write paths: nothing cached may survive it.
+		a.Cache.PurgeAll(ctx)
+	}
+	handler := a.Handler
 	srv := &http.Server{
 		Handler:           tracing.Handler(handler),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -194,7 +166,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	}
 	// Shutdown does not wait for hijacked websockets: the hub closes them
 	// (1001, going away) and ends every event stream.
-	srv.RegisterOnShutdown(hub.Close)
+	srv.RegisterOnShutdown(a.Live.Close)
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)

@@ -26,10 +26,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/newsgraph/newsgraph/internal/app"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/devdb"
-	"github.com/newsgraph/newsgraph/internal/httpapi"
-	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
@@ -177,22 +176,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("Redis at %s: %w", cfg.redisURL, err)
 	}
 
-	// Assembled as server.go assembles it.
+	// Assembled exactly as server.go assembles it.
 	reg := prometheus.NewRegistry()
-	c := cache.New(cache.Options{Redis: rdb, Prefix: prefix, Logger: quiet, Registerer: reg})
-	cacheCtx, stopCache := context.WithCancel(ctx)
-	defer func() { stopCache(); c.Wait() }()
-	c.Start(cacheCtx)
-	go c.Trending().Run(cacheCtx)
+	appCtx, stopApp := context.WithCancel(ctx)
+	a := app.Assemble(appCtx, app.Parts{Store: st, Redis: rdb, Prefix: prefix, Logger: quiet, Metrics: reg,
+		BaseURL: "https://news.example.test", SiteName: "newsgraph bench"})
+	defer func() { stopApp(); a.Wait() }()
+	c := a.Cache
 	c.PurgeAll(ctx) // the seed bypassed the write paths
-	handler := httpapi.NewServer(httpapi.Deps{
-		Logger:   quiet,
-		News:     news.NewService(c.Wrap(st), "https://news.example.test", news.WithTrending(c.Trending())),
-		Cache:    c,
-		Metrics:  reg,
-		Ready:    map[string]httpapi.Pinger{"mongodb": st},
-		Optional: map[string]httpapi.Pinger{"redis": c},
-	})
+	var handler http.Handler = a.Handler
 	// With a profile, each request is labelled with the workload being
 	// measured (the raw servers, one per workload, are labelled at birth).
 	var current atomic.Value

@@ -36,11 +36,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/newsgraph/newsgraph/internal/app"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
-	"github.com/newsgraph/newsgraph/internal/httpapi"
-	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
@@ -126,22 +125,14 @@ func start(redisURL string, log *slog.Logger) (*service, error) {
 			fmt.Printf("removed the soak's %d Redis keys under %q\n", deleted, prefix)
 		})
 	}
+	// Assembled exactly as server.go assembles it.
 	reg := prometheus.NewRegistry()
-	c := cache.New(cache.Options{Redis: rdb, Prefix: prefix, Logger: log, Registerer: reg})
-	c.Start(ctx)
-	flushed := make(chan struct{})
-	go func() { c.Trending().Run(ctx); close(flushed) }()
+	a := app.Assemble(ctx, app.Parts{Store: st, Redis: rdb, Prefix: prefix, Logger: log, Metrics: reg,
+		BaseURL: "https://news.example.test", SiteName: "newsgraph soak"})
 	// After cancel and before the keys are deleted: the last view counts
 	// are flushed on the way out and must not outlive the cleanup.
-	undo = append(undo, c.Wait, func() { <-flushed })
-	h := httpapi.NewServer(httpapi.Deps{
-		Logger:   log,
-		News:     news.NewService(c.Wrap(st), "https://news.example.test", news.WithTrending(c.Trending())),
-		Cache:    c,
-		Metrics:  reg,
-		Ready:    map[string]httpapi.Pinger{"mongodb": st},
-		Optional: map[string]httpapi.Pinger{"redis": c},
-	})
+	undo = append(undo, a.Wait)
+	h := a.Handler
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)

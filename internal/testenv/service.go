@@ -12,18 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/app"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
-	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
-	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
 )
 
@@ -107,54 +105,24 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	reg := prometheus.NewRegistry()
-	co := o.Cache
-	co.Redis, co.Prefix, co.Logger, co.Registerer = o.Redis, o.Prefix, log, reg
-	c := cache.New(co)
 	ctx, cancel := context.WithCancel(context.Background())
-	c.Start(ctx)
-	go c.Trending().Run(ctx)
-	var reads news.Store = c.Wrap(st)
-	if o.Around != nil {
-		reads = o.Around(reads)
-	}
-	svc := news.NewService(reads, o.BaseURL, news.WithTrending(c.Trending()))
-	keys := auth.NewKeys(st)
-	finder := related.NewFinder(c.Wrap(st))
-	lo := o.Live
-	lo.Redis, lo.Prefix, lo.Logger, lo.Articles = o.Redis, o.Prefix, log, st
-	hub := live.New(lo)
-	hub.Start(ctx)
-	h := httpapi.NewServer(httpapi.Deps{
-		Logger:         log,
-		News:           svc,
-		Keys:           keys,
-		Limiter:        auth.NewLimiter(o.Redis, o.Prefix),
-		Desk:           news.NewDesk(st, news.Listeners{c, finder, hub, o.Listener}),
-		Live:           hub,
+	a := app.Assemble(ctx, app.Parts{
+		Store: st, Redis: o.Redis, Prefix: o.Prefix, Logger: log,
+		BaseURL: o.BaseURL, SiteName: o.SiteName, Cache: o.Cache, Live: o.Live,
+		Limits: o.Limits, RequestTimeout: o.RequestTimeout,
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
-		BaseURL:        o.BaseURL,
-		SiteName:       o.SiteName,
-		Related:        finder,
-		Search:         search.New(c.Wrap(st), svc),
-		Cache:          c,
-		Metrics:        reg,
-		Ready:          map[string]httpapi.Pinger{"mongodb": st},
-		Optional:       map[string]httpapi.Pinger{"redis": c},
-		Limits:         o.Limits,
-		RequestTimeout: o.RequestTimeout,
+		Around:         o.Around, Listener: o.Listener,
 	})
-	srv := httptest.NewServer(h)
-	srv.Config.RegisterOnShutdown(hub.Close)
+	srv := httptest.NewServer(a.Handler)
+	srv.Config.RegisterOnShutdown(a.Live.Close)
 	t.Cleanup(func() {
-		hub.Close()
+		a.Live.Close()
 		srv.Close()
 		cancel()
-		c.Wait()
-		hub.Wait()
+		a.Wait()
 	})
-	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: svc, Cache: c, Keys: keys,
-		Related: finder, Live: hub, logs: logs}
+	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: a.News, Cache: a.Cache, Keys: a.Keys,
+		Related: a.Related, Live: a.Live, logs: logs}
 }
 
 // NewKey issues an API key with role and a generous rate limit, and returns

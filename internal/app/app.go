@@ -1,0 +1,138 @@
+// Package app assembles a running newsgraph from its parts. It is the one
+// place where the cache, the keys, the desk and its listeners, the live hub,
+// related stories, search and the HTTP surface are wired together, so the
+// service (server.go), the tests (internal/testenv) and the benchmarks all
+// run exactly the same thing.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/newsgraph/newsgraph/graph"
+	"github.com/newsgraph/newsgraph/internal/auth"
+	"github.com/newsgraph/newsgraph/internal/cache"
+	"github.com/newsgraph/newsgraph/internal/httpapi"
+	"github.com/newsgraph/newsgraph/internal/live"
+	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
+	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/store"
+)
+
+// Parts are what a newsgraph is built from.
+type Parts struct {
+	Store *store.Store
+	// Redis is the shared tier, rate limits and live fan-out; nil runs
+	// everything in-process. Prefix starts every key and channel.
+	Redis  redis.UniversalClient
+	Prefix string
+	Logger *slog.Logger
+	// Metrics is what /metrics exposes; a fresh registry when nil.
+	Metrics *prometheus.Registry
+	// BaseURL is PUBLIC_BASE_URL; SiteName is SITE_NAME.
+	BaseURL, SiteName string
+	// Cache and Live tune TTLs, sizes and limits; their Redis, Prefix,
+	// Logger (and the like) are filled in from the fields above.
+	Cache cache.Options
+	Live  live.Options
+	// Limits bound GraphQL operations; RequestTimeout one request.
+	Limits         graph.Limits
+	RequestTimeout time.Duration
+	// AllowedOrigins may open live websockets besides BaseURL's own.
+	AllowedOrigins []string
+	// Around, when set, wraps the cached store the read side uses (fault
+	// tests make a real store fail or panic on cue with it).
+	Around func(news.Store) news.Store
+	// Listener also hears every write the desk lands.
+	Listener news.Listener
+}
+
+// App is an assembled newsgraph.
+type App struct {
+	Handler http.Handler
+	Cache   *cache.Cache
+	News    *news.Service
+	Desk    *news.Desk
+	Keys    *auth.Keys
+	Live    *live.Hub
+	Related *related.Finder
+
+	flushed chan struct{}
+}
+
+// Assemble wires the parts and starts what runs in the background (the
+// cache's subscription to other instances, view counting, the live hub)
+// until ctx ends.
+func Assemble(ctx context.Context, p Parts) *App {
+	if p.Metrics == nil {
+		p.Metrics = prometheus.NewRegistry()
+	}
+	if p.Logger == nil {
+		p.Logger = slog.Default()
+	}
+	co := p.Cache
+	co.Redis, co.Prefix, co.Logger, co.Registerer = p.Redis, p.Prefix, p.Logger, p.Metrics
+	c := cache.New(co)
+	c.Start(ctx)
+	a := &App{Cache: c, Keys: auth.NewKeys(p.Store), flushed: make(chan struct{})}
+	go func() { c.Trending().Run(ctx); close(a.flushed) }()
+
+	cached := c.Wrap(p.Store)
+	var reads news.Store = cached
+	if p.Around != nil {
+		reads = p.Around(reads)
+	}
+	a.News = news.NewService(reads, p.BaseURL, news.WithTrending(c.Trending()))
+	a.Related = related.NewFinder(cached)
+
+	// Live news: this instance's subscribers, told of writes made here and,
+	// over Redis pub/sub, on every other instance.
+	lo := p.Live
+	lo.Redis, lo.Prefix, lo.Logger, lo.Articles = p.Redis, p.Prefix, p.Logger, p.Store
+	a.Live = live.New(lo)
+	a.Live.Start(ctx)
+
+	// Every write the desk lands invalidates the cache (here and, confirmed,
+	// on every other instance), the related-stories lists, and tells
+	// subscribers.
+	listeners := news.Listeners{c, a.Related, a.Live}
+	if p.Listener != nil {
+		listeners = append(listeners, p.Listener)
+	}
+	a.Desk = news.NewDesk(p.Store, listeners)
+
+	a.Handler = httpapi.NewServer(httpapi.Deps{
+		Logger:         p.Logger,
+		News:           a.News,
+		Keys:           a.Keys,
+		Limiter:        auth.NewLimiter(p.Redis, p.Prefix),
+		Desk:           a.Desk,
+		Live:           a.Live,
+		Related:        a.Related,
+		Search:         search.New(cached, a.News),
+		BaseURL:        p.BaseURL,
+		SiteName:       p.SiteName,
+		Cache:          c,
+		Metrics:        p.Metrics,
+		Ready:          map[string]httpapi.Pinger{"mongodb": p.Store},
+		Optional:       map[string]httpapi.Pinger{"redis": c},
+		Limits:         p.Limits,
+		RequestTimeout: p.RequestTimeout,
+		AllowedOrigins: p.AllowedOrigins,
+	})
+	return a
+}
+
+// Wait blocks, once ctx has ended, until the background work has stopped
+// (the last view counts flushed, subscriptions closed).
+func (a *App) Wait() {
+	a.Cache.Wait()
+	<-a.flushed
+	a.Live.Wait()
+}
