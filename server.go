@@ -130,18 +130,6 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 		log.Info("demo content", "loaded_now", loaded)
 	}
-	keys := auth.NewKeys(st)
-	if cfg.DemoKeys() {
-		if err := auth.SeedDemoKeys(ctx, keys, log); err != nil {
-			return err
-		}
-	}
-	if cfg.DemoEditorKey != "" {
-		if err := auth.RegisterDemoEditorKey(ctx, keys, cfg.DemoEditorKey); err != nil {
-			return err
-		}
-	}
-
 	a := app.Assemble(ctx, app.Parts{
 		Store: st, Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
 		BaseURL: cfg.PublicBaseURL, SiteName: cfg.SiteName,
@@ -155,9 +143,19 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		// A bulk load bypasses the write paths: nothing cached may survive it.
 		a.Cache.PurgeAll(ctx)
 	}
-	handler := a.Handler
+	if cfg.DemoKeys() {
+		if err := auth.SeedDemoKeys(ctx, a.Keys, log); err != nil {
+			return err
+		}
+	}
+	if cfg.DemoEditorKey != "" {
+		if err := auth.RegisterDemoEditorKey(ctx, a.Keys, cfg.DemoEditorKey); err != nil {
+			return err
+		}
+	}
+
 	srv := &http.Server{
-		Handler:           tracing.Handler(handler),
+		Handler:           tracing.Handler(a.Handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -228,6 +228,9 @@ func (c *Cache) Wait() { <-c.done }
 // applyLocal drops this instance's in-process copies.
 func (c *Cache) applyLocal(inv invalidation) {
 	c.epoch.Add(1)
+	// Seen before buried, so no tombstone is ever above the seen number:
+	// generations.valid relies on that for its fast path.
+	c.saw(inv.Seq)
 	if inv.All {
 		c.gen.buryAll(inv.Seq)
 	}
@@ -237,7 +240,6 @@ func (c *Cache) applyLocal(inv invalidation) {
 	for _, t := range inv.Tags {
 		c.gen.bury(tagName(t), inv.Seq)
 	}
-	c.saw(inv.Seq)
 	c.metrics.purges.Inc()
 	if inv.Due != 0 {
 		c.noteDue(time.Unix(0, inv.Due))

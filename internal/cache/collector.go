@@ -28,9 +28,13 @@ func withCollector(ctx context.Context, ttl time.Duration) (context.Context, *co
 }
 
 // DependsOn implements news.DependencyRecorder.
-func (c *collector) DependsOn(t string) {
+func (c *collector) DependsOn(t string) { c.add(t) }
+
+func (c *collector) add(tags ...string) {
 	c.mu.Lock()
-	c.tags[t] = struct{}{}
+	for _, t := range tags {
+		c.tags[t] = struct{}{}
+	}
 	c.mu.Unlock()
 }
 
@@ -42,11 +46,7 @@ func collectorFrom(ctx context.Context) *collector {
 // tag records that the response depends on what tags name.
 func tag(ctx context.Context, tags ...string) {
 	if c := collectorFrom(ctx); c != nil {
-		c.mu.Lock()
-		for _, t := range tags {
-			c.tags[t] = struct{}{}
-		}
-		c.mu.Unlock()
+		c.add(tags...)
 	}
 }
 

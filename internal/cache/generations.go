@@ -49,6 +49,11 @@ func (g *generations) valid(name string, seq int64) bool {
 	if seq < g.floor.Load() {
 		return false
 	}
+	if seq >= g.seen.Load() {
+		// Nothing was invalidated since this copy's load began (tombstones
+		// never exceed the seen number): the hot path skips the lookup.
+		return true
+	}
 	t, ok := g.tombs.GetIfPresent(name)
 	return !ok || seq >= t
 }
