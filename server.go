@@ -28,8 +28,10 @@ import (
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/live"
+	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 //go:generate go tool gqlgen generate
@@ -138,6 +140,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 			NoIntrospection: !cfg.Introspection},
 		RequestTimeout: cfg.RequestTimeout,
 		AllowedOrigins: cfg.AllowedOrigins,
+		Webhooks:       webhook.Options{RetryBase: cfg.WebhookRetryBase, AllowPrivate: cfg.WebhookAllowPrivate},
+		Preview:        preview.Options{Secret: cfg.PreviewSecret, URLTemplate: cfg.PreviewURLTemplate},
 	})
 	if loaded {
 		// A bulk load bypasses the write paths: nothing cached may survive it.

@@ -19,8 +19,10 @@ import (
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 // Options configure the GraphQL handler.
@@ -42,6 +44,10 @@ type Options struct {
 	// pages may open a websocket besides this host's own.
 	Live           *live.Hub
 	AllowedOrigins []string
+	// Webhooks and Previews serve the admin's webhooks and editors'
+	// preview links.
+	Webhooks *webhook.Hooks
+	Previews *preview.Links
 }
 
 // NewHandler builds the GraphQL server explicitly (handler.New, not the
@@ -53,7 +59,7 @@ func NewHandler(o Options) *handler.Server {
 		o.Live = live.New(live.Options{})
 	}
 	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related,
-		Live: o.Live, Searcher: o.Search},
+		Live: o.Live, Searcher: o.Search, Hooks: o.Webhooks, Previews: o.Previews},
 		Complexity: complexityRoot()}
 	cfg.Directives.HasRole = hasRole
 	srv := handler.New(NewExecutableSchema(cfg))

@@ -5,8 +5,10 @@ import (
 	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 // Resolver holds the dependencies resolvers call; nothing else.
@@ -18,4 +20,6 @@ type Resolver struct {
 	RelatedStories *related.Finder
 	Live           *live.Hub
 	Searcher       *search.Searcher
+	Hooks          *webhook.Hooks
+	Previews       *preview.Links
 }

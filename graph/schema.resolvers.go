@@ -11,12 +11,15 @@ import (
 
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
+	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/embed"
 	"github.com/newsgraph/newsgraph/internal/importer"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 // Role is the resolver for the role field.
@@ -165,6 +168,30 @@ func (r *mutationResolver) UpdateAuthor(ctx context.Context, id string, input ne
 	return r.Desk.UpdateAuthor(ctx, id, input)
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, url string, events []model.WebhookEvent) (*model.CreatedWebhook, error) {
+	w, secret, err := r.Hooks.Create(ctx, url, webhookEventsIn(events))
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedWebhook{Secret: secret, Webhook: w}, nil
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id string) (string, error) {
+	return id, r.Hooks.Delete(ctx, id)
+}
+
+// CreatePreviewLink is the resolver for the createPreviewLink field.
+func (r *mutationResolver) CreatePreviewLink(ctx context.Context, articleID string, ttlSeconds *int) (*preview.Link, error) {
+	return r.Previews.Create(ctx, articleID, ttlSeconds)
+}
+
+// RevokePreviewLinks is the resolver for the revokePreviewLinks field.
+func (r *mutationResolver) RevokePreviewLinks(ctx context.Context, articleID string) (bool, error) {
+	return true, r.Previews.Revoke(ctx, articleID)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (news.Node, error) {
 	return r.News.Node(ctx, id)
@@ -225,6 +252,24 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int) ([]*news.Audit
 	return r.Desk.AuditLog(ctx, first)
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context) ([]*webhook.Webhook, error) {
+	return r.Hooks.List(ctx)
+}
+
+// WebhookDeliveries is the resolver for the webhookDeliveries field.
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, webhookID string, first *int) ([]*webhook.Delivery, error) {
+	return r.Hooks.Deliveries(ctx, webhookID, first)
+}
+
+// ArticlePreview is the resolver for the articlePreview field.
+func (r *queryResolver) ArticlePreview(ctx context.Context, token string) (*news.Article, error) {
+	// A preview is for its token's holder alone: never kept or shared by
+	// any cache, here or at the edge.
+	cache.MarkPrivate(ctx)
+	return r.Previews.Article(ctx, token)
+}
+
 // ID is the resolver for the id field.
 func (r *sectionResolver) ID(ctx context.Context, obj *news.Section) (string, error) {
 	return news.GlobalID(news.NodeSection, obj.Slug), nil
@@ -253,6 +298,60 @@ func (r *tagResolver) ID(ctx context.Context, obj *news.Tag) (string, error) {
 // Articles is the resolver for the articles field.
 func (r *tagResolver) Articles(ctx context.Context, obj *news.Tag, first *int, after *string) (*news.ArticleConnection, error) {
 	return prefetchConnection(ctx)(r.News.ArticlesTagged(ctx, obj.Slug, news.PageArgs{First: first, After: after}))
+}
+
+// Events is the resolver for the events field.
+func (r *webhookResolver) Events(ctx context.Context, obj *webhook.Webhook) ([]model.WebhookEvent, error) {
+	return webhookEventsOut(obj.Events), nil
+}
+
+// StatusCode is the resolver for the statusCode field.
+func (r *webhookAttemptResolver) StatusCode(ctx context.Context, obj *webhook.Attempt) (*int, error) {
+	return optionalInt(obj.StatusCode), nil
+}
+
+// Error is the resolver for the error field.
+func (r *webhookAttemptResolver) Error(ctx context.Context, obj *webhook.Attempt) (*string, error) {
+	return optionalString(obj.Error), nil
+}
+
+// DurationMs is the resolver for the durationMs field.
+func (r *webhookAttemptResolver) DurationMs(ctx context.Context, obj *webhook.Attempt) (int, error) {
+	return obj.DurationMS, nil
+}
+
+// Event is the resolver for the event field.
+func (r *webhookDeliveryResolver) Event(ctx context.Context, obj *webhook.Delivery) (model.WebhookEvent, error) {
+	return webhookEventOut(obj.Event), nil
+}
+
+// Status is the resolver for the status field.
+func (r *webhookDeliveryResolver) Status(ctx context.Context, obj *webhook.Delivery) (model.WebhookDeliveryStatus, error) {
+	return model.WebhookDeliveryStatus(obj.State), nil
+}
+
+// NextAttemptAt is the resolver for the nextAttemptAt field.
+func (r *webhookDeliveryResolver) NextAttemptAt(ctx context.Context, obj *webhook.Delivery) (*time.Time, error) {
+	if obj.State != webhook.Pending {
+		return nil, nil
+	}
+	return &obj.NextAttemptAt, nil
+}
+
+// LastStatusCode is the resolver for the lastStatusCode field.
+func (r *webhookDeliveryResolver) LastStatusCode(ctx context.Context, obj *webhook.Delivery) (*int, error) {
+	if a := obj.Last(); a != nil {
+		return optionalInt(a.StatusCode), nil
+	}
+	return nil, nil
+}
+
+// LastError is the resolver for the lastError field.
+func (r *webhookDeliveryResolver) LastError(ctx context.Context, obj *webhook.Delivery) (*string, error) {
+	if a := obj.Last(); a != nil {
+		return optionalString(a.Error), nil
+	}
+	return nil, nil
 }
 
 // ApiKey returns ApiKeyResolver implementation.
@@ -285,15 +384,27 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 // Tag returns TagResolver implementation.
 func (r *Resolver) Tag() TagResolver { return &tagResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
+// WebhookAttempt returns WebhookAttemptResolver implementation.
+func (r *Resolver) WebhookAttempt() WebhookAttemptResolver { return &webhookAttemptResolver{r} }
+
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
 type (
-	apiKeyResolver       struct{ *Resolver }
-	articleResolver      struct{ *Resolver }
-	auditEntryResolver   struct{ *Resolver }
-	authorResolver       struct{ *Resolver }
-	imageResolver        struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	sectionResolver      struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	tagResolver          struct{ *Resolver }
+	apiKeyResolver          struct{ *Resolver }
+	articleResolver         struct{ *Resolver }
+	auditEntryResolver      struct{ *Resolver }
+	authorResolver          struct{ *Resolver }
+	imageResolver           struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	sectionResolver         struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
+	tagResolver             struct{ *Resolver }
+	webhookResolver         struct{ *Resolver }
+	webhookAttemptResolver  struct{ *Resolver }
+	webhookDeliveryResolver struct{ *Resolver }
 )

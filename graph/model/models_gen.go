@@ -11,6 +11,7 @@ import (
 
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 // Narrows `articles`. Slugs that name no section, tag or author are rejected
@@ -63,6 +64,12 @@ type CreatedAPIKey struct {
 	// The key to send as `Authorization: Bearer <key>`. Store it now: it is not shown again.
 	Key    string    `json:"key"`
 	APIKey *auth.Key `json:"apiKey"`
+}
+
+type CreatedWebhook struct {
+	// The signing secret (`whsec_…`), for the receiver's Standard Webhooks library. Store it now: it is not shown again.
+	Secret  string           `json:"secret"`
+	Webhook *webhook.Webhook `json:"webhook"`
 }
 
 type Mutation struct {
@@ -429,6 +436,131 @@ func (e *TrendWindow) UnmarshalJSON(b []byte) error {
 }
 
 func (e TrendWindow) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a delivery stands.
+type WebhookDeliveryStatus string
+
+const (
+	// Not yet taken by the receiver; retried with backoff.
+	WebhookDeliveryStatusPending WebhookDeliveryStatus = "PENDING"
+	// The receiver answered 2xx.
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "DELIVERED"
+	// Given up (24 hours of retries, or the webhook was deleted).
+	WebhookDeliveryStatusFailed WebhookDeliveryStatus = "FAILED"
+)
+
+var AllWebhookDeliveryStatus = []WebhookDeliveryStatus{
+	WebhookDeliveryStatusPending,
+	WebhookDeliveryStatusDelivered,
+	WebhookDeliveryStatusFailed,
+}
+
+func (e WebhookDeliveryStatus) IsValid() bool {
+	switch e {
+	case WebhookDeliveryStatusPending, WebhookDeliveryStatusDelivered, WebhookDeliveryStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e WebhookDeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookDeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookDeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e WebhookDeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookDeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A change a webhook can be told of. The payload's `type` is the lower-case, dotted form (`article.published`).
+type WebhookEvent string
+
+const (
+	// A story went live: published now, or a scheduled story whose moment came.
+	WebhookEventArticlePublished WebhookEvent = "ARTICLE_PUBLISHED"
+	// A live story changed.
+	WebhookEventArticleUpdated WebhookEvent = "ARTICLE_UPDATED"
+	// A live story was withdrawn (unpublished or archived).
+	WebhookEventArticleUnpublished WebhookEvent = "ARTICLE_UNPUBLISHED"
+	// A live story was deleted.
+	WebhookEventArticleDeleted WebhookEvent = "ARTICLE_DELETED"
+)
+
+var AllWebhookEvent = []WebhookEvent{
+	WebhookEventArticlePublished,
+	WebhookEventArticleUpdated,
+	WebhookEventArticleUnpublished,
+	WebhookEventArticleDeleted,
+}
+
+func (e WebhookEvent) IsValid() bool {
+	switch e {
+	case WebhookEventArticlePublished, WebhookEventArticleUpdated, WebhookEventArticleUnpublished, WebhookEventArticleDeleted:
+		return true
+	}
+	return false
+}
+
+func (e WebhookEvent) String() string {
+	return string(e)
+}
+
+func (e *WebhookEvent) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookEvent(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookEvent", str)
+	}
+	return nil
+}
+
+func (e WebhookEvent) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookEvent) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookEvent) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -20,9 +20,11 @@ import (
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 // Parts are what a newsgraph is built from.
@@ -51,6 +53,10 @@ type Parts struct {
 	Around func(news.Store) news.Store
 	// Listener also hears every write the desk lands.
 	Listener news.Listener
+	// Webhooks tunes delivery (its Store, Logger and CanonicalURL are
+	// filled in); Preview configures preview links (its Store likewise).
+	Webhooks webhook.Options
+	Preview  preview.Options
 }
 
 // App is an assembled newsgraph.
@@ -62,6 +68,8 @@ type App struct {
 	Keys    *auth.Keys
 	Live    *live.Hub
 	Related *related.Finder
+	// Webhooks is the outbox listener and dispatcher.
+	Webhooks *webhook.Dispatcher
 
 	flushed chan struct{}
 }
@@ -101,7 +109,19 @@ func Assemble(ctx context.Context, p Parts) *App {
 	// Every write the desk lands invalidates the cache (here and, confirmed,
 	// on every other instance), the related-stories lists, and tells
 	// subscribers.
-	listeners := news.Listeners{c, a.Related, a.Live}
+	// Webhooks: the listener writes each event to the outbox in MongoDB
+	// before the mutation returns; the dispatcher delivers from it.
+	wo := p.Webhooks
+	wo.Store, wo.Logger, wo.CanonicalURL = p.Store, p.Logger, a.News.CanonicalURL
+	a.Webhooks = webhook.New(wo)
+	a.Webhooks.Start(ctx)
+	po := p.Preview
+	po.Store = p.Store
+	if po.URLTemplate == "" {
+		po.URLTemplate = p.BaseURL + "/preview?slug={slug}&token={token}"
+	}
+
+	listeners := news.Listeners{c, a.Related, a.Live, a.Webhooks}
 	if p.Listener != nil {
 		listeners = append(listeners, p.Listener)
 	}
@@ -125,6 +145,8 @@ func Assemble(ctx context.Context, p Parts) *App {
 		Limits:         p.Limits,
 		RequestTimeout: p.RequestTimeout,
 		AllowedOrigins: p.AllowedOrigins,
+		Webhooks:       a.Webhooks.Hooks(),
+		Previews:       preview.New(po),
 	})
 	return a
 }
@@ -135,4 +157,5 @@ func (a *App) Wait() {
 	a.Cache.Wait()
 	<-a.flushed
 	a.Live.Wait()
+	a.Webhooks.Wait()
 }

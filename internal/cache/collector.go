@@ -17,6 +17,9 @@ type collector struct {
 	ttl   time.Duration
 	views []View
 	query bool // the operation is a query: its answer may be kept
+	// private: the answer is for this request's holder alone (a preview
+	// token's); never kept, never marked shareable.
+	private bool
 }
 
 type collectorKey struct{}

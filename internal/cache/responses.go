@@ -77,10 +77,27 @@ func MarkCacheable(ctx context.Context) {
 	}
 }
 
+// MarkPrivate is called by resolvers whose answer belongs to the caller
+// alone, whoever they are (a preview token's holder): the response is not
+// kept and says "private, no-store", so no cache here or at the edge keeps it.
+func MarkPrivate(ctx context.Context) {
+	if c := collectorFrom(ctx); c != nil {
+		c.mu.Lock()
+		c.private = true
+		c.mu.Unlock()
+	}
+}
+
 func (c *collector) cacheable() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.query
+	return c.query && !c.private
+}
+
+func (c *collector) isPrivate() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.private
 }
 
 // Middleware serves anonymous GraphQL reads from the cache and fills it.
@@ -204,6 +221,9 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	cw := gqlhttp.NewRecorder(w)
 	next.ServeHTTP(cw, req.WithContext(ctx))
 	status, body := cw.Status(), cw.Body()
+	if col.isPrivate() {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
 	// Only a query's complete, error-free answer is kept: gqlgen writes
 	// "errors" first when there are any.
 	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {

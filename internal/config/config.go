@@ -65,6 +65,19 @@ type Config struct {
 	// MaxComplexity and MaxDepth bound one operation
 	// (GRAPHQL_MAX_COMPLEXITY, default 3000; GRAPHQL_MAX_DEPTH, default 12).
 	MaxComplexity, MaxDepth int
+	// WebhookRetryBase is the first webhook retry's delay, doubled each
+	// time (WEBHOOK_RETRY_BASE, default 5s); WebhookAllowPrivate lets
+	// webhooks reach private and loopback addresses (WEBHOOK_ALLOW_PRIVATE,
+	// default false).
+	WebhookRetryBase    time.Duration
+	WebhookAllowPrivate bool
+	// PreviewSecret signs preview links (PREVIEW_SECRET, at least 32
+	// characters; when unset one is generated and kept in MongoDB so every
+	// instance agrees). PreviewURLTemplate is the website's preview address,
+	// with {token}, {slug} and {id} filled in (PREVIEW_URL_TEMPLATE, default
+	// PUBLIC_BASE_URL + "/preview?slug={slug}&token={token}").
+	PreviewSecret      string
+	PreviewURLTemplate string
 }
 
 // Embedded reports whether the service runs its own database.
@@ -135,6 +148,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.LiveConnectionsPerKey, err = strconv.Atoi(env("LIVE_CONNECTIONS_PER_KEY", "100")); err != nil || c.LiveConnectionsPerKey < 1 {
 		return Config{}, fmt.Errorf("LIVE_CONNECTIONS_PER_KEY: %q is not a positive number", getenv("LIVE_CONNECTIONS_PER_KEY"))
+	}
+	if c.WebhookRetryBase, err = time.ParseDuration(env("WEBHOOK_RETRY_BASE", "5s")); err != nil || c.WebhookRetryBase <= 0 {
+		return Config{}, fmt.Errorf("WEBHOOK_RETRY_BASE: %q is not a positive duration like 5s", getenv("WEBHOOK_RETRY_BASE"))
+	}
+	if c.WebhookAllowPrivate, err = strconv.ParseBool(env("WEBHOOK_ALLOW_PRIVATE", "false")); err != nil {
+		return Config{}, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE: %q is not true or false", getenv("WEBHOOK_ALLOW_PRIVATE"))
+	}
+	if c.PreviewSecret = env("PREVIEW_SECRET", ""); c.PreviewSecret != "" && len(c.PreviewSecret) < 32 {
+		return Config{}, fmt.Errorf("PREVIEW_SECRET: must be at least 32 characters")
+	}
+	c.PreviewURLTemplate = env("PREVIEW_URL_TEMPLATE", c.PublicBaseURL+"/preview?slug={slug}&token={token}")
+	if !strings.Contains(c.PreviewURLTemplate, "{token}") {
+		return Config{}, fmt.Errorf("PREVIEW_URL_TEMPLATE: must contain {token}")
 	}
 	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
 		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")

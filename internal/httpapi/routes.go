@@ -23,7 +23,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk,
 		Embeds: embeds, Related: d.Related, Search: d.Search,
 		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics,
-		Live: d.Live, AllowedOrigins: d.AllowedOrigins})
+		Live: d.Live, AllowedOrigins: d.AllowedOrigins, Webhooks: d.Webhooks, Previews: d.Previews})
 	m := newHTTPMetrics(d.Metrics)
 	route := func(pattern, name string, h http.Handler) { mux.Handle(pattern, observe(name, m, d.Logger, h)) }
 

@@ -16,9 +16,11 @@ import (
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 // Pinger is a dependency readiness checks.
@@ -63,6 +65,9 @@ type Deps struct {
 	Related *related.Finder
 	// Search answers Query.search.
 	Search *search.Searcher
+	// Webhooks and Previews serve webhooks and preview links.
+	Webhooks *webhook.Hooks
+	Previews *preview.Links
 }
 
 // NewServer returns the service's whole HTTP handler.

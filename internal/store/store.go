@@ -185,6 +185,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{s.audit, []mongo.IndexModel{
 			{Keys: bson.D{{Key: "at", Value: -1}}},
 		}},
+		{s.db.Collection(webhookDeliveriesColl), []mongo.IndexModel{
+			{Keys: bson.D{{Key: "webhookId", Value: 1}, {Key: "createdAt", Value: -1}}},
+		}},
 	}
 	for _, set := range sets {
 		missing, err := missingIndexes(ctx, set.coll, set.models)

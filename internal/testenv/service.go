@@ -21,8 +21,10 @@ import (
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
 // Service is the whole HTTP surface over a fresh database, served by a real
@@ -78,6 +80,12 @@ type ServiceOptions struct {
 	Live live.Options
 	// AllowedOrigins is ALLOWED_ORIGINS (BaseURL's host is always allowed).
 	AllowedOrigins []string
+	// Webhooks tunes webhook delivery. Unless a test sets Poll, the
+	// dispatcher reads the outbox only at start and when this instance
+	// writes, so background reads do not disturb round-trip counts.
+	Webhooks webhook.Options
+	// Preview configures preview links (PREVIEW_SECRET and the like).
+	Preview preview.Options
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -97,6 +105,9 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	if o.Listener == nil {
 		o.Listener = news.Listeners{}
 	}
+	if o.Webhooks.Poll == 0 {
+		o.Webhooks.Poll = time.Hour
+	}
 	if o.BaseURL == "" {
 		o.BaseURL = "https://news.example.test"
 	}
@@ -112,6 +123,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		Limits: o.Limits, RequestTimeout: o.RequestTimeout,
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
 		Around:         o.Around, Listener: o.Listener,
+		Webhooks: o.Webhooks, Preview: o.Preview,
 	})
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
