@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,5 +50,25 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 func TestRedactedHidesPassword(t *testing.T) {
 	if got := Redacted("mongodb://user:secret@db:27017/x"); got != "mongodb://user:xxxxx@db:27017/x" {
 		t.Fatal(got)
+	}
+}
+
+func TestWebhookAndPreviewSettings(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"PUBLIC_BASE_URL": "https://news.example.com/"}))
+	if err != nil || c.WebhookRetryBase != 5*time.Second || c.WebhookAllowPrivate || c.PreviewSecret != "" ||
+		c.PreviewURLTemplate != "https://news.example.com/preview?slug={slug}&token={token}" {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	c, err = FromEnv(envOf(map[string]string{"WEBHOOK_RETRY_BASE": "50ms", "WEBHOOK_ALLOW_PRIVATE": "true",
+		"PREVIEW_SECRET": "0123456789abcdef0123456789abcdef", "PREVIEW_URL_TEMPLATE": "https://www.example.com/api/draft?secret={token}"}))
+	if err != nil || c.WebhookRetryBase != 50*time.Millisecond || !c.WebhookAllowPrivate ||
+		c.PreviewSecret != "0123456789abcdef0123456789abcdef" || c.PreviewURLTemplate != "https://www.example.com/api/draft?secret={token}" {
+		t.Fatalf("set: %+v, %v", c, err)
+	}
+	for k, v := range map[string]string{"WEBHOOK_RETRY_BASE": "0s", "WEBHOOK_ALLOW_PRIVATE": "perhaps",
+		"PREVIEW_SECRET": "too-short", "PREVIEW_URL_TEMPLATE": "https://www.example.com/preview"} {
+		if _, err := FromEnv(envOf(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%q: %v", k, v, err)
+		}
 	}
 }
