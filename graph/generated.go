@@ -70,7 +70,7 @@ type ComplexityRoot struct {
 		Body               func(childComplexity int, format *model.BodyFormat) int
 		CanonicalURL       func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
-		Dek                func(childComplexity int) int
+		DekOrNil           func(childComplexity int) int
 		Embed              func(childComplexity int, maxWidth *int, maxHeight *int) int
 		FeaturedImage      func(childComplexity int) int
 		Headline           func(childComplexity int) int
@@ -117,15 +117,15 @@ type ComplexityRoot struct {
 	}
 
 	Author struct {
-		Articles    func(childComplexity int, first *int, after *string) int
-		Avatar      func(childComplexity int) int
-		Bio         func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Location    func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Slug        func(childComplexity int) int
-		SocialLinks func(childComplexity int) int
-		URL         func(childComplexity int) int
+		Articles      func(childComplexity int, first *int, after *string) int
+		Avatar        func(childComplexity int) int
+		BioOrNil      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LocationOrNil func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Slug          func(childComplexity int) int
+		SocialLinks   func(childComplexity int) int
+		URLOrNil      func(childComplexity int) int
 	}
 
 	AuthorConnection struct {
@@ -151,12 +151,12 @@ type ComplexityRoot struct {
 	}
 
 	Image struct {
-		Alt     func(childComplexity int) int
-		Caption func(childComplexity int) int
-		Credit  func(childComplexity int) int
-		Height  func(childComplexity int) int
-		URL     func(childComplexity int, width *int) int
-		Width   func(childComplexity int) int
+		Alt          func(childComplexity int) int
+		CaptionOrNil func(childComplexity int) int
+		CreditOrNil  func(childComplexity int) int
+		Height       func(childComplexity int) int
+		URL          func(childComplexity int, width *int) int
+		Width        func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -218,11 +218,11 @@ type ComplexityRoot struct {
 	}
 
 	Section struct {
-		Articles    func(childComplexity int, first *int, after *string) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Slug        func(childComplexity int) int
+		Articles         func(childComplexity int, first *int, after *string) int
+		DescriptionOrNil func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Slug             func(childComplexity int) int
 	}
 
 	SocialLink struct {
@@ -231,8 +231,8 @@ type ComplexityRoot struct {
 	}
 
 	SourceAttribution struct {
-		Name func(childComplexity int) int
-		URL  func(childComplexity int) int
+		Name     func(childComplexity int) int
+		URLOrNil func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -424,11 +424,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Article.CreatedAt(childComplexity), true
 	case "Article.dek":
-		if e.ComplexityRoot.Article.Dek == nil {
+		if e.ComplexityRoot.Article.DekOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Article.Dek(childComplexity), true
+		return e.ComplexityRoot.Article.DekOrNil(childComplexity), true
 	case "Article.embed":
 		if e.ComplexityRoot.Article.Embed == nil {
 			break
@@ -653,11 +653,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Author.Avatar(childComplexity), true
 	case "Author.bio":
-		if e.ComplexityRoot.Author.Bio == nil {
+		if e.ComplexityRoot.Author.BioOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Author.Bio(childComplexity), true
+		return e.ComplexityRoot.Author.BioOrNil(childComplexity), true
 	case "Author.id":
 		if e.ComplexityRoot.Author.ID == nil {
 			break
@@ -665,11 +665,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Author.ID(childComplexity), true
 	case "Author.location":
-		if e.ComplexityRoot.Author.Location == nil {
+		if e.ComplexityRoot.Author.LocationOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Author.Location(childComplexity), true
+		return e.ComplexityRoot.Author.LocationOrNil(childComplexity), true
 	case "Author.name":
 		if e.ComplexityRoot.Author.Name == nil {
 			break
@@ -689,11 +689,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Author.SocialLinks(childComplexity), true
 	case "Author.url":
-		if e.ComplexityRoot.Author.URL == nil {
+		if e.ComplexityRoot.Author.URLOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Author.URL(childComplexity), true
+		return e.ComplexityRoot.Author.URLOrNil(childComplexity), true
 
 	case "AuthorConnection.edges":
 		if e.ComplexityRoot.AuthorConnection.Edges == nil {
@@ -766,17 +766,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Image.Alt(childComplexity), true
 	case "Image.caption":
-		if e.ComplexityRoot.Image.Caption == nil {
+		if e.ComplexityRoot.Image.CaptionOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Image.Caption(childComplexity), true
+		return e.ComplexityRoot.Image.CaptionOrNil(childComplexity), true
 	case "Image.credit":
-		if e.ComplexityRoot.Image.Credit == nil {
+		if e.ComplexityRoot.Image.CreditOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Image.Credit(childComplexity), true
+		return e.ComplexityRoot.Image.CreditOrNil(childComplexity), true
 	case "Image.height":
 		if e.ComplexityRoot.Image.Height == nil {
 			break
@@ -1148,11 +1148,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Section.Articles(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Section.description":
-		if e.ComplexityRoot.Section.Description == nil {
+		if e.ComplexityRoot.Section.DescriptionOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Section.Description(childComplexity), true
+		return e.ComplexityRoot.Section.DescriptionOrNil(childComplexity), true
 	case "Section.id":
 		if e.ComplexityRoot.Section.ID == nil {
 			break
@@ -1192,11 +1192,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SourceAttribution.Name(childComplexity), true
 	case "SourceAttribution.url":
-		if e.ComplexityRoot.SourceAttribution.URL == nil {
+		if e.ComplexityRoot.SourceAttribution.URLOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SourceAttribution.URL(childComplexity), true
+		return e.ComplexityRoot.SourceAttribution.URLOrNil(childComplexity), true
 
 	case "Subscription.articlePublished":
 		if e.ComplexityRoot.Subscription.ArticlePublished == nil {
@@ -3290,18 +3290,18 @@ func (ec *executionContext) _Article_dek(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Article_dek(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dek, nil
+			return obj.DekOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Article_dek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Article", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Article", field, true, false, "String")
 }
 
 func (ec *executionContext) _Article_body(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
@@ -4319,18 +4319,18 @@ func (ec *executionContext) _Author_bio(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Author_bio(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Bio, nil
+			return obj.BioOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Author_bio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Author", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Author", field, true, false, "String")
 }
 
 func (ec *executionContext) _Author_avatar(ctx context.Context, field graphql.CollectedField, obj *news.Author) (ret graphql.Marshaler) {
@@ -4374,18 +4374,18 @@ func (ec *executionContext) _Author_location(ctx context.Context, field graphql.
 			return ec.fieldContext_Author_location(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Location, nil
+			return obj.LocationOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Author_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Author", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Author", field, true, false, "String")
 }
 
 func (ec *executionContext) _Author_url(ctx context.Context, field graphql.CollectedField, obj *news.Author) (ret graphql.Marshaler) {
@@ -4397,18 +4397,18 @@ func (ec *executionContext) _Author_url(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Author_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
+			return obj.URLOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Author_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Author", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Author", field, true, false, "String")
 }
 
 func (ec *executionContext) _Author_socialLinks(ctx context.Context, field graphql.CollectedField, obj *news.Author) (ret graphql.Marshaler) {
@@ -4829,18 +4829,18 @@ func (ec *executionContext) _Image_caption(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Image_caption(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Caption, nil
+			return obj.CaptionOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Image_caption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Image", field, true, false, "String")
 }
 
 func (ec *executionContext) _Image_credit(ctx context.Context, field graphql.CollectedField, obj *news.Image) (ret graphql.Marshaler) {
@@ -4852,18 +4852,18 @@ func (ec *executionContext) _Image_credit(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Image_credit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Credit, nil
+			return obj.CreditOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Image_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Image", field, true, false, "String")
 }
 
 func (ec *executionContext) _Image_width(ctx context.Context, field graphql.CollectedField, obj *news.Image) (ret graphql.Marshaler) {
@@ -6655,18 +6655,18 @@ func (ec *executionContext) _Section_description(ctx context.Context, field grap
 			return ec.fieldContext_Section_description(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
+			return obj.DescriptionOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Section_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Section", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Section", field, true, false, "String")
 }
 
 func (ec *executionContext) _Section_articles(ctx context.Context, field graphql.CollectedField, obj *news.Section) (ret graphql.Marshaler) {
@@ -6791,18 +6791,18 @@ func (ec *executionContext) _SourceAttribution_url(ctx context.Context, field gr
 			return ec.fieldContext_SourceAttribution_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
+			return obj.URLOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SourceAttribution_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SourceAttribution", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SourceAttribution", field, true, false, "String")
 }
 
 func (ec *executionContext) _Subscription_articlePublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -11254,18 +11254,6 @@ func (ec *executionContext) unmarshalOSourceInput2ᚖgithubᚗcomᚋnewsgraphᚋ
 	}
 	res, err := ec.unmarshalInputSourceInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalString(v)
-	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
