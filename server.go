@@ -138,6 +138,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 			NoIntrospection: !cfg.Introspection},
 		RequestTimeout: cfg.RequestTimeout,
 		AllowedOrigins: cfg.AllowedOrigins,
+		EdgePurgeURLs:  cfg.EdgePurgeURLs,
 	})
 	if loaded {
 		// A bulk load bypasses the write paths: nothing cached may survive it.

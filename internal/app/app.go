@@ -17,6 +17,7 @@ import (
 	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
+	"github.com/newsgraph/newsgraph/internal/edge"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
@@ -51,6 +52,8 @@ type Parts struct {
 	Around func(news.Store) news.Store
 	// Listener also hears every write the desk lands.
 	Listener news.Listener
+	// EdgePurgeURLs are the CDN edges every write purges (EDGE_PURGE_URLS).
+	EdgePurgeURLs []string
 }
 
 // App is an assembled newsgraph.
@@ -64,6 +67,7 @@ type App struct {
 	Related *related.Finder
 
 	flushed chan struct{}
+	purger  *edge.Purger
 }
 
 // Assemble wires the parts and starts what runs in the background (the
@@ -102,6 +106,12 @@ func Assemble(ctx context.Context, p Parts) *App {
 	// on every other instance), the related-stories lists, and tells
 	// subscribers.
 	listeners := news.Listeners{c, a.Related, a.Live}
+	if len(p.EdgePurgeURLs) > 0 {
+		// After the cache: an edge refetching a purged story must find
+		// the new version here.
+		a.purger = edge.New(ctx, edge.Options{URLs: p.EdgePurgeURLs, Logger: p.Logger, Registerer: p.Metrics})
+		listeners = append(listeners, a.purger)
+	}
 	if p.Listener != nil {
 		listeners = append(listeners, p.Listener)
 	}
@@ -135,4 +145,7 @@ func (a *App) Wait() {
 	a.Cache.Wait()
 	<-a.flushed
 	a.Live.Wait()
+	if a.purger != nil {
+		a.purger.Wait()
+	}
 }

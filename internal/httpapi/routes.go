@@ -40,11 +40,14 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	route("GET /{$}", "playground", playground.Page())
 	mux.Handle("GET /playground/", playground.Assets())
 	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
-	route("GET /feeds/rss.xml", "feed", feeds.Handler(feed.FormatRSS, d.Logger))
-	route("GET /feeds/atom.xml", "feed", feeds.Handler(feed.FormatAtom, d.Logger))
-	route("GET /feeds/feed.json", "feed", feeds.Handler(feed.FormatJSON, d.Logger))
-	route("GET /oembed", "oembed", embeds.OEmbedHandler(d.Logger))
-	route("GET /embed/{slug}", "embed", embeds.CardHandler(d.Logger))
+	// Beside GraphQL, public reads carry the tags they were built from for
+	// the CDN (Surrogate-Key, Cache-Tag), like the response cache's.
+	edged := d.Cache.Edge
+	route("GET /feeds/rss.xml", "feed", edged(feeds.Handler(feed.FormatRSS, d.Logger)))
+	route("GET /feeds/atom.xml", "feed", edged(feeds.Handler(feed.FormatAtom, d.Logger)))
+	route("GET /feeds/feed.json", "feed", edged(feeds.Handler(feed.FormatJSON, d.Logger)))
+	route("GET /oembed", "oembed", edged(embeds.OEmbedHandler(d.Logger)))
+	route("GET /embed/{slug}", "embed", edged(embeds.CardHandler(d.Logger)))
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.Handle("GET /readyz", handleReadyz(d))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))

@@ -78,6 +78,8 @@ type ServiceOptions struct {
 	Live live.Options
 	// AllowedOrigins is ALLOWED_ORIGINS (BaseURL's host is always allowed).
 	AllowedOrigins []string
+	// EdgePurgeURLs is EDGE_PURGE_URLS.
+	EdgePurgeURLs []string
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -111,7 +113,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		BaseURL: o.BaseURL, SiteName: o.SiteName, Cache: o.Cache, Live: o.Live,
 		Limits: o.Limits, RequestTimeout: o.RequestTimeout,
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
-		Around:         o.Around, Listener: o.Listener,
+		Around:         o.Around, Listener: o.Listener, EdgePurgeURLs: o.EdgePurgeURLs,
 	})
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
