@@ -20,6 +20,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/seo"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -80,6 +81,7 @@ type ComplexityRoot struct {
 		Related            func(childComplexity int, first *int) int
 		Revisions          func(childComplexity int, first *int) int
 		Section            func(childComplexity int) int
+		Seo                func(childComplexity int) int
 		Slug               func(childComplexity int) int
 		Source             func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -225,6 +227,16 @@ type ComplexityRoot struct {
 		Slug             func(childComplexity int) int
 	}
 
+	Seo struct {
+		CanonicalURL  func(childComplexity int) int
+		Description   func(childComplexity int) int
+		ImageURL      func(childComplexity int) int
+		JSONLD        func(childComplexity int) int
+		ModifiedTime  func(childComplexity int) int
+		PublishedTime func(childComplexity int) int
+		Title         func(childComplexity int) int
+	}
+
 	SocialLink struct {
 		Network func(childComplexity int) int
 		URL     func(childComplexity int) int
@@ -271,6 +283,7 @@ type ArticleResolver interface {
 	Revisions(ctx context.Context, obj *news.Article, first *int) ([]*news.Revision, error)
 	Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed1.Embed, error)
 	Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error)
+	Seo(ctx context.Context, obj *news.Article) (*seo.Page, error)
 }
 type AuditEntryResolver interface {
 	ArticleID(ctx context.Context, obj *news.AuditEntry) (*string, error)
@@ -498,6 +511,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.Section(childComplexity), true
+	case "Article.seo":
+		if e.ComplexityRoot.Article.Seo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Article.Seo(childComplexity), true
 	case "Article.slug":
 		if e.ComplexityRoot.Article.Slug == nil {
 			break
@@ -1172,6 +1191,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Section.Slug(childComplexity), true
 
+	case "Seo.canonicalUrl":
+		if e.ComplexityRoot.Seo.CanonicalURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.CanonicalURL(childComplexity), true
+	case "Seo.description":
+		if e.ComplexityRoot.Seo.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.Description(childComplexity), true
+	case "Seo.imageUrl":
+		if e.ComplexityRoot.Seo.ImageURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.ImageURL(childComplexity), true
+	case "Seo.jsonLd":
+		if e.ComplexityRoot.Seo.JSONLD == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.JSONLD(childComplexity), true
+	case "Seo.modifiedTime":
+		if e.ComplexityRoot.Seo.ModifiedTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.ModifiedTime(childComplexity), true
+	case "Seo.publishedTime":
+		if e.ComplexityRoot.Seo.PublishedTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.PublishedTime(childComplexity), true
+	case "Seo.title":
+		if e.ComplexityRoot.Seo.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.Title(childComplexity), true
+
 	case "SocialLink.network":
 		if e.ComplexityRoot.SocialLink.Network == nil {
 			break
@@ -1770,6 +1832,8 @@ type Article implements Node {
   be at most 20. Never this story, never a draft or scheduled story.
   """
   related(first: Int = 5): [RelatedArticle!]!
+  "What search engines and social networks read: the page's metadata and NewsArticle JSON-LD."
+  seo: Seo!
 }
 
 "A page of search results."
@@ -1814,6 +1878,28 @@ type Embed {
   height: Int!
   "The card's address (the iframe's ` + "`" + `src` + "`" + `)."
   url: String!
+}
+
+"""
+A story as search engines and social networks read it: what a website puts
+in its <head> (title, meta description, canonical link, og: tags) and a
+<script type="application/ld+json"> element.
+"""
+type Seo {
+  title: String!
+  "The dek, or the opening of the story (about 160 characters)."
+  description: String!
+  canonicalUrl: String!
+  imageUrl: String
+  publishedTime: Time
+  modifiedTime: Time!
+  """
+  schema.org NewsArticle JSON-LD: headline, description, dates, authors
+  (Person), publisher (Organization with logo), image, mainEntityOfPage and,
+  for a story reported from another outlet, isBasedOn. <, > and & are
+  escaped (\u003c ...), so it is safe inside a <script> element as is.
+  """
+  jsonLd: String!
 }
 
 type Image {
@@ -1948,6 +2034,8 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 		return ec.fieldContext_Article_embed(ctx, field)
 	case "related":
 		return ec.fieldContext_Article_related(ctx, field)
+	case "seo":
+		return ec.fieldContext_Article_seo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Article", field.Name)
 }
@@ -2164,6 +2252,26 @@ func (ec *executionContext) childFields_Section(ctx context.Context, field graph
 		return ec.fieldContext_Section_articles(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Section", field.Name)
+}
+
+func (ec *executionContext) childFields_Seo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_Seo_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Seo_description(ctx, field)
+	case "canonicalUrl":
+		return ec.fieldContext_Seo_canonicalUrl(ctx, field)
+	case "imageUrl":
+		return ec.fieldContext_Seo_imageUrl(ctx, field)
+	case "publishedTime":
+		return ec.fieldContext_Seo_publishedTime(ctx, field)
+	case "modifiedTime":
+		return ec.fieldContext_Seo_modifiedTime(ctx, field)
+	case "jsonLd":
+		return ec.fieldContext_Seo_jsonLd(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Seo", field.Name)
 }
 
 func (ec *executionContext) childFields_SocialLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3838,6 +3946,38 @@ func (ec *executionContext) fieldContext_Article_related(ctx context.Context, fi
 	if fc.Args, err = ec.field_Article_related_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Article_seo(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_seo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Article().Seo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *seo.Page) graphql.Marshaler {
+			return ec.marshalNSeo2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋseoᚐPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_seo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Seo(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -6713,6 +6853,167 @@ func (ec *executionContext) fieldContext_Section_articles(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Seo_title(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_description(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_canonicalUrl(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_canonicalUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanonicalURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_canonicalUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_imageUrl(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_imageUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImageURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_imageUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_publishedTime(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_publishedTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_publishedTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Seo_modifiedTime(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_modifiedTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModifiedTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_modifiedTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Seo_jsonLd(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_jsonLd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JSONLD, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_jsonLd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
 func (ec *executionContext) _SocialLink_network(ctx context.Context, field graphql.CollectedField, obj *news.SocialLink) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8846,6 +9147,12 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Article_related(ctx, field, obj)
 				})
+		case "seo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_seo(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9848,6 +10155,69 @@ func (ec *executionContext) _Section(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var seoImplementors = []string{"Seo"}
+
+func (ec *executionContext) _Seo(ctx context.Context, sel ast.SelectionSet, obj *seo.Page) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, seoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Seo")
+		case "title":
+			out.Values[i] = ec._Seo_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Seo_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canonicalUrl":
+			out.Values[i] = ec._Seo_canonicalUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imageUrl":
+			out.Values[i] = ec._Seo_imageUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "publishedTime":
+			out.Values[i] = ec._Seo_publishedTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "modifiedTime":
+			out.Values[i] = ec._Seo_modifiedTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "jsonLd":
+			out.Values[i] = ec._Seo_jsonLd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var socialLinkImplementors = []string{"SocialLink"}
 
 func (ec *executionContext) _SocialLink(ctx context.Context, sel ast.SelectionSet, obj *news.SocialLink) graphql.Marshaler {
@@ -10770,6 +11140,14 @@ func (ec *executionContext) marshalNSection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgr
 		return graphql.Null
 	}
 	return ec._Section(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSeo2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋseoᚐPage(ctx context.Context, sel ast.SelectionSet, v *seo.Page) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Seo!")
+		return graphql.Null
+	}
+	return ec._Seo(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSocialLink2githubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSocialLink(ctx context.Context, sel ast.SelectionSet, v news.SocialLink) graphql.Marshaler {

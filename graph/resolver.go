@@ -7,6 +7,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/seo"
 )
 
 // Resolver holds the dependencies resolvers call; nothing else.
@@ -18,4 +19,5 @@ type Resolver struct {
 	RelatedStories *related.Finder
 	Live           *live.Hub
 	Searcher       *search.Searcher
+	SEO            *seo.Site
 }
