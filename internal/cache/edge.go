@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -175,6 +176,13 @@ func MarkPrivate(ctx context.Context) {
 func isPreview(query string) bool {
 	return strings.Contains(query, "preview") || strings.Contains(query, "Preview")
 }
+
+// isPreviewBody is isPreview for a POST body, without copying it.
+func isPreviewBody(body []byte) bool {
+	return bytes.Contains(body, previewLower) || bytes.Contains(body, previewTitle)
+}
+
+var previewLower, previewTitle = []byte("preview"), []byte("Preview")
 
 // edgeUntil is when a response built by col must leave the edge: zero for
 // "when a write purges it", else its capped lifetime.

@@ -115,7 +115,7 @@ func (r *Responses) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, req)
 			return
 		}
-		if isPreview(string(body)) {
+		if isPreviewBody(body) {
 			private(w.Header())
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, req)
