@@ -39,7 +39,7 @@ func TestArticleSeoIsNewsArticleJSONLDSafeInAScriptTag(t *testing.T) {
 		Article struct {
 			Seo struct {
 				Title, Description, CanonicalURL, ModifiedTime, JSONLd string
-				ImageURL, PublishedTime                              *string
+				ImageURL, PublishedTime                                *string
 			}
 		}
 	}
