@@ -142,6 +142,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		AllowedOrigins: cfg.AllowedOrigins,
 		Webhooks:       webhook.Options{RetryBase: cfg.WebhookRetryBase, AllowPrivate: cfg.WebhookAllowPrivate},
 		Preview:        preview.Options{Secret: cfg.PreviewSecret, URLTemplate: cfg.PreviewURLTemplate},
+		EdgePurgeURLs:  cfg.EdgePurgeURLs,
 	})
 	if loaded {
 		// A bulk load bypasses the write paths: nothing cached may survive it.

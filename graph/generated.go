@@ -21,6 +21,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/seo"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -75,7 +76,7 @@ type ComplexityRoot struct {
 		Body               func(childComplexity int, format *model.BodyFormat) int
 		CanonicalURL       func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
-		Dek                func(childComplexity int) int
+		DekOrNil           func(childComplexity int) int
 		Embed              func(childComplexity int, maxWidth *int, maxHeight *int) int
 		FeaturedImage      func(childComplexity int) int
 		Headline           func(childComplexity int) int
@@ -85,6 +86,7 @@ type ComplexityRoot struct {
 		Related            func(childComplexity int, first *int) int
 		Revisions          func(childComplexity int, first *int) int
 		Section            func(childComplexity int) int
+		Seo                func(childComplexity int) int
 		Slug               func(childComplexity int) int
 		Source             func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -122,15 +124,15 @@ type ComplexityRoot struct {
 	}
 
 	Author struct {
-		Articles    func(childComplexity int, first *int, after *string) int
-		Avatar      func(childComplexity int) int
-		Bio         func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Location    func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Slug        func(childComplexity int) int
-		SocialLinks func(childComplexity int) int
-		URL         func(childComplexity int) int
+		Articles      func(childComplexity int, first *int, after *string) int
+		Avatar        func(childComplexity int) int
+		BioOrNil      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LocationOrNil func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Slug          func(childComplexity int) int
+		SocialLinks   func(childComplexity int) int
+		URLOrNil      func(childComplexity int) int
 	}
 
 	AuthorConnection struct {
@@ -161,12 +163,12 @@ type ComplexityRoot struct {
 	}
 
 	Image struct {
-		Alt     func(childComplexity int) int
-		Caption func(childComplexity int) int
-		Credit  func(childComplexity int) int
-		Height  func(childComplexity int) int
-		URL     func(childComplexity int, width *int) int
-		Width   func(childComplexity int) int
+		Alt          func(childComplexity int) int
+		CaptionOrNil func(childComplexity int) int
+		CreditOrNil  func(childComplexity int) int
+		Height       func(childComplexity int) int
+		URL          func(childComplexity int, width *int) int
+		Width        func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -241,11 +243,21 @@ type ComplexityRoot struct {
 	}
 
 	Section struct {
-		Articles    func(childComplexity int, first *int, after *string) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Slug        func(childComplexity int) int
+		Articles         func(childComplexity int, first *int, after *string) int
+		DescriptionOrNil func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Slug             func(childComplexity int) int
+	}
+
+	Seo struct {
+		CanonicalURL  func(childComplexity int) int
+		Description   func(childComplexity int) int
+		ImageURL      func(childComplexity int) int
+		JSONLD        func(childComplexity int) int
+		ModifiedTime  func(childComplexity int) int
+		PublishedTime func(childComplexity int) int
+		Title         func(childComplexity int) int
 	}
 
 	SocialLink struct {
@@ -254,8 +266,8 @@ type ComplexityRoot struct {
 	}
 
 	SourceAttribution struct {
-		Name func(childComplexity int) int
-		URL  func(childComplexity int) int
+		Name     func(childComplexity int) int
+		URLOrNil func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -322,6 +334,7 @@ type ArticleResolver interface {
 	Revisions(ctx context.Context, obj *news.Article, first *int) ([]*news.Revision, error)
 	Embed(ctx context.Context, obj *news.Article, maxWidth *int, maxHeight *int) (*embed1.Embed, error)
 	Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error)
+	Seo(ctx context.Context, obj *news.Article) (*seo.Page, error)
 }
 type AuditEntryResolver interface {
 	ArticleID(ctx context.Context, obj *news.AuditEntry) (*string, error)
@@ -498,11 +511,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Article.CreatedAt(childComplexity), true
 	case "Article.dek":
-		if e.ComplexityRoot.Article.Dek == nil {
+		if e.ComplexityRoot.Article.DekOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Article.Dek(childComplexity), true
+		return e.ComplexityRoot.Article.DekOrNil(childComplexity), true
 	case "Article.embed":
 		if e.ComplexityRoot.Article.Embed == nil {
 			break
@@ -572,6 +585,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.Section(childComplexity), true
+	case "Article.seo":
+		if e.ComplexityRoot.Article.Seo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Article.Seo(childComplexity), true
 	case "Article.slug":
 		if e.ComplexityRoot.Article.Slug == nil {
 			break
@@ -727,11 +746,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Author.Avatar(childComplexity), true
 	case "Author.bio":
-		if e.ComplexityRoot.Author.Bio == nil {
+		if e.ComplexityRoot.Author.BioOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Author.Bio(childComplexity), true
+		return e.ComplexityRoot.Author.BioOrNil(childComplexity), true
 	case "Author.id":
 		if e.ComplexityRoot.Author.ID == nil {
 			break
@@ -739,11 +758,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Author.ID(childComplexity), true
 	case "Author.location":
-		if e.ComplexityRoot.Author.Location == nil {
+		if e.ComplexityRoot.Author.LocationOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Author.Location(childComplexity), true
+		return e.ComplexityRoot.Author.LocationOrNil(childComplexity), true
 	case "Author.name":
 		if e.ComplexityRoot.Author.Name == nil {
 			break
@@ -763,11 +782,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Author.SocialLinks(childComplexity), true
 	case "Author.url":
-		if e.ComplexityRoot.Author.URL == nil {
+		if e.ComplexityRoot.Author.URLOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Author.URL(childComplexity), true
+		return e.ComplexityRoot.Author.URLOrNil(childComplexity), true
 
 	case "AuthorConnection.edges":
 		if e.ComplexityRoot.AuthorConnection.Edges == nil {
@@ -853,17 +872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Image.Alt(childComplexity), true
 	case "Image.caption":
-		if e.ComplexityRoot.Image.Caption == nil {
+		if e.ComplexityRoot.Image.CaptionOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Image.Caption(childComplexity), true
+		return e.ComplexityRoot.Image.CaptionOrNil(childComplexity), true
 	case "Image.credit":
-		if e.ComplexityRoot.Image.Credit == nil {
+		if e.ComplexityRoot.Image.CreditOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Image.Credit(childComplexity), true
+		return e.ComplexityRoot.Image.CreditOrNil(childComplexity), true
 	case "Image.height":
 		if e.ComplexityRoot.Image.Height == nil {
 			break
@@ -1326,11 +1345,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Section.Articles(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Section.description":
-		if e.ComplexityRoot.Section.Description == nil {
+		if e.ComplexityRoot.Section.DescriptionOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Section.Description(childComplexity), true
+		return e.ComplexityRoot.Section.DescriptionOrNil(childComplexity), true
 	case "Section.id":
 		if e.ComplexityRoot.Section.ID == nil {
 			break
@@ -1349,6 +1368,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Section.Slug(childComplexity), true
+
+	case "Seo.canonicalUrl":
+		if e.ComplexityRoot.Seo.CanonicalURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.CanonicalURL(childComplexity), true
+	case "Seo.description":
+		if e.ComplexityRoot.Seo.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.Description(childComplexity), true
+	case "Seo.imageUrl":
+		if e.ComplexityRoot.Seo.ImageURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.ImageURL(childComplexity), true
+	case "Seo.jsonLd":
+		if e.ComplexityRoot.Seo.JSONLD == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.JSONLD(childComplexity), true
+	case "Seo.modifiedTime":
+		if e.ComplexityRoot.Seo.ModifiedTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.ModifiedTime(childComplexity), true
+	case "Seo.publishedTime":
+		if e.ComplexityRoot.Seo.PublishedTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.PublishedTime(childComplexity), true
+	case "Seo.title":
+		if e.ComplexityRoot.Seo.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seo.Title(childComplexity), true
 
 	case "SocialLink.network":
 		if e.ComplexityRoot.SocialLink.Network == nil {
@@ -1370,11 +1432,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SourceAttribution.Name(childComplexity), true
 	case "SourceAttribution.url":
-		if e.ComplexityRoot.SourceAttribution.URL == nil {
+		if e.ComplexityRoot.SourceAttribution.URLOrNil == nil {
 			break
 		}
 
-		return e.ComplexityRoot.SourceAttribution.URL(childComplexity), true
+		return e.ComplexityRoot.SourceAttribution.URLOrNil(childComplexity), true
 
 	case "Subscription.articlePublished":
 		if e.ComplexityRoot.Subscription.ArticlePublished == nil {
@@ -2065,6 +2127,8 @@ type Article implements Node {
   be at most 20. Never this story, never a draft or scheduled story.
   """
   related(first: Int = 5): [RelatedArticle!]!
+  "What search engines and social networks read: the page's metadata and NewsArticle JSON-LD."
+  seo: Seo!
 }
 
 "A page of search results."
@@ -2109,6 +2173,28 @@ type Embed {
   height: Int!
   "The card's address (the iframe's ` + "`" + `src` + "`" + `)."
   url: String!
+}
+
+"""
+A story as search engines and social networks read it: what a website puts
+in its <head> (title, meta description, canonical link, og: tags) and a
+<script type="application/ld+json"> element.
+"""
+type Seo {
+  title: String!
+  "The dek, or the opening of the story (about 160 characters)."
+  description: String!
+  canonicalUrl: String!
+  imageUrl: String
+  publishedTime: Time
+  modifiedTime: Time!
+  """
+  schema.org NewsArticle JSON-LD: headline, description, dates, authors
+  (Person), publisher (Organization with logo), image, mainEntityOfPage and,
+  for a story reported from another outlet, isBasedOn. <, > and & are
+  escaped (\u003c ...), so it is safe inside a <script> element as is.
+  """
+  jsonLd: String!
 }
 
 type Image {
@@ -2358,6 +2444,8 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 		return ec.fieldContext_Article_embed(ctx, field)
 	case "related":
 		return ec.fieldContext_Article_related(ctx, field)
+	case "seo":
+		return ec.fieldContext_Article_seo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Article", field.Name)
 }
@@ -2596,6 +2684,26 @@ func (ec *executionContext) childFields_Section(ctx context.Context, field graph
 		return ec.fieldContext_Section_articles(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Section", field.Name)
+}
+
+func (ec *executionContext) childFields_Seo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_Seo_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Seo_description(ctx, field)
+	case "canonicalUrl":
+		return ec.fieldContext_Seo_canonicalUrl(ctx, field)
+	case "imageUrl":
+		return ec.fieldContext_Seo_imageUrl(ctx, field)
+	case "publishedTime":
+		return ec.fieldContext_Seo_publishedTime(ctx, field)
+	case "modifiedTime":
+		return ec.fieldContext_Seo_modifiedTime(ctx, field)
+	case "jsonLd":
+		return ec.fieldContext_Seo_jsonLd(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Seo", field.Name)
 }
 
 func (ec *executionContext) childFields_SocialLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3886,18 +3994,18 @@ func (ec *executionContext) _Article_dek(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Article_dek(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dek, nil
+			return obj.DekOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Article_dek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Article", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Article", field, true, false, "String")
 }
 
 func (ec *executionContext) _Article_body(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
@@ -4438,6 +4546,38 @@ func (ec *executionContext) fieldContext_Article_related(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Article_seo(ctx context.Context, field graphql.CollectedField, obj *news.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_seo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Article().Seo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *seo.Page) graphql.Marshaler {
+			return ec.marshalNSeo2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋseoᚐPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_seo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Seo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ArticleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *news.ArticleConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4915,18 +5055,18 @@ func (ec *executionContext) _Author_bio(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Author_bio(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Bio, nil
+			return obj.BioOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Author_bio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Author", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Author", field, true, false, "String")
 }
 
 func (ec *executionContext) _Author_avatar(ctx context.Context, field graphql.CollectedField, obj *news.Author) (ret graphql.Marshaler) {
@@ -4970,18 +5110,18 @@ func (ec *executionContext) _Author_location(ctx context.Context, field graphql.
 			return ec.fieldContext_Author_location(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Location, nil
+			return obj.LocationOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Author_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Author", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Author", field, true, false, "String")
 }
 
 func (ec *executionContext) _Author_url(ctx context.Context, field graphql.CollectedField, obj *news.Author) (ret graphql.Marshaler) {
@@ -4993,18 +5133,18 @@ func (ec *executionContext) _Author_url(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Author_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
+			return obj.URLOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Author_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Author", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Author", field, true, false, "String")
 }
 
 func (ec *executionContext) _Author_socialLinks(ctx context.Context, field graphql.CollectedField, obj *news.Author) (ret graphql.Marshaler) {
@@ -5480,18 +5620,18 @@ func (ec *executionContext) _Image_caption(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Image_caption(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Caption, nil
+			return obj.CaptionOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Image_caption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Image", field, true, false, "String")
 }
 
 func (ec *executionContext) _Image_credit(ctx context.Context, field graphql.CollectedField, obj *news.Image) (ret graphql.Marshaler) {
@@ -5503,18 +5643,18 @@ func (ec *executionContext) _Image_credit(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Image_credit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Credit, nil
+			return obj.CreditOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Image_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Image", field, true, false, "String")
 }
 
 func (ec *executionContext) _Image_width(ctx context.Context, field graphql.CollectedField, obj *news.Image) (ret graphql.Marshaler) {
@@ -7779,18 +7919,18 @@ func (ec *executionContext) _Section_description(ctx context.Context, field grap
 			return ec.fieldContext_Section_description(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
+			return obj.DescriptionOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Section_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Section", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Section", field, true, false, "String")
 }
 
 func (ec *executionContext) _Section_articles(ctx context.Context, field graphql.CollectedField, obj *news.Section) (ret graphql.Marshaler) {
@@ -7835,6 +7975,167 @@ func (ec *executionContext) fieldContext_Section_articles(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Seo_title(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_description(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_canonicalUrl(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_canonicalUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanonicalURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_canonicalUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_imageUrl(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_imageUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImageURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_imageUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seo_publishedTime(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_publishedTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_publishedTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Seo_modifiedTime(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_modifiedTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModifiedTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_modifiedTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Seo_jsonLd(ctx context.Context, field graphql.CollectedField, obj *seo.Page) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seo_jsonLd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JSONLD, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seo_jsonLd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
 }
 
 func (ec *executionContext) _SocialLink_network(ctx context.Context, field graphql.CollectedField, obj *news.SocialLink) (ret graphql.Marshaler) {
@@ -7915,18 +8216,18 @@ func (ec *executionContext) _SourceAttribution_url(ctx context.Context, field gr
 			return ec.fieldContext_SourceAttribution_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
+			return obj.URLOrNil(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SourceAttribution_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SourceAttribution", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SourceAttribution", field, true, false, "String")
 }
 
 func (ec *executionContext) _Subscription_articlePublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -10416,6 +10717,12 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Article_related(ctx, field, obj)
 				})
+		case "seo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_seo(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11528,6 +11835,69 @@ func (ec *executionContext) _Section(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Section_articles(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var seoImplementors = []string{"Seo"}
+
+func (ec *executionContext) _Seo(ctx context.Context, sel ast.SelectionSet, obj *seo.Page) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, seoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Seo")
+		case "title":
+			out.Values[i] = ec._Seo_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Seo_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canonicalUrl":
+			out.Values[i] = ec._Seo_canonicalUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imageUrl":
+			out.Values[i] = ec._Seo_imageUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "publishedTime":
+			out.Values[i] = ec._Seo_publishedTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "modifiedTime":
+			out.Values[i] = ec._Seo_modifiedTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "jsonLd":
+			out.Values[i] = ec._Seo_jsonLd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12673,6 +13043,14 @@ func (ec *executionContext) marshalNSection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgr
 	return ec._Section(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSeo2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋseoᚐPage(ctx context.Context, sel ast.SelectionSet, v *seo.Page) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Seo!")
+		return graphql.Null
+	}
+	return ec._Seo(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSocialLink2githubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSocialLink(ctx context.Context, sel ast.SelectionSet, v news.SocialLink) graphql.Marshaler {
 	return ec._SocialLink(ctx, sel, &v)
 }
@@ -13273,18 +13651,6 @@ func (ec *executionContext) unmarshalOSourceInput2ᚖgithubᚗcomᚋnewsgraphᚋ
 	}
 	res, err := ec.unmarshalInputSourceInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalString(v)
-	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/seo"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -34,6 +35,8 @@ type Options struct {
 	Embeds  *embed.Provider
 	Related *related.Finder
 	Search  *search.Searcher
+	// SEO builds Article.seo.
+	SEO *seo.Site
 	// APQCache stores persisted query texts by hash; an in-process LRU when nil.
 	APQCache graphql.Cache[string]
 	Limits   Limits
@@ -59,7 +62,7 @@ func NewHandler(o Options) *handler.Server {
 		o.Live = live.New(live.Options{})
 	}
 	cfg := Config{Resolvers: &Resolver{News: o.News, Keys: o.Keys, Desk: o.Desk, Embeds: o.Embeds, RelatedStories: o.Related,
-		Live: o.Live, Searcher: o.Search, Hooks: o.Webhooks, Previews: o.Previews},
+		Live: o.Live, Searcher: o.Search, Hooks: o.Webhooks, Previews: o.Previews, SEO: o.SEO},
 		Complexity: complexityRoot()}
 	cfg.Directives.HasRole = hasRole
 	srv := handler.New(NewExecutableSchema(cfg))

@@ -8,6 +8,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/seo"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -22,4 +23,5 @@ type Resolver struct {
 	Searcher       *search.Searcher
 	Hooks          *webhook.Hooks
 	Previews       *preview.Links
+	SEO            *seo.Site
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/seo"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -85,6 +86,15 @@ func (r *articleResolver) Embed(ctx context.Context, obj *news.Article, maxWidth
 // Related is the resolver for the related field.
 func (r *articleResolver) Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error) {
 	return r.RelatedStories.For(ctx, obj, first)
+}
+
+// Seo is the resolver for the seo field.
+func (r *articleResolver) Seo(ctx context.Context, obj *news.Article) (*seo.Page, error) {
+	bylines, err := loaders.For(ctx).Authors(ctx, obj.AuthorIDs)
+	if err != nil {
+		return nil, err
+	}
+	return r.SEO.For(obj, bylines)
 }
 
 // ArticleID is the resolver for the articleId field.

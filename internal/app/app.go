@@ -17,6 +17,7 @@ import (
 	"github.com/newsgraph/newsgraph/graph"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
+	"github.com/newsgraph/newsgraph/internal/edge"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
@@ -57,6 +58,8 @@ type Parts struct {
 	// filled in); Preview configures preview links (its Store likewise).
 	Webhooks webhook.Options
 	Preview  preview.Options
+	// EdgePurgeURLs are the CDN edges every write purges (EDGE_PURGE_URLS).
+	EdgePurgeURLs []string
 }
 
 // App is an assembled newsgraph.
@@ -72,6 +75,7 @@ type App struct {
 	Webhooks *webhook.Dispatcher
 
 	flushed chan struct{}
+	purger  *edge.Purger
 }
 
 // Assemble wires the parts and starts what runs in the background (the
@@ -122,6 +126,12 @@ func Assemble(ctx context.Context, p Parts) *App {
 	}
 
 	listeners := news.Listeners{c, a.Related, a.Live, a.Webhooks}
+	if len(p.EdgePurgeURLs) > 0 {
+		// After the cache: an edge refetching a purged story must find
+		// the new version here.
+		a.purger = edge.New(ctx, edge.Options{URLs: p.EdgePurgeURLs, Logger: p.Logger, Registerer: p.Metrics})
+		listeners = append(listeners, a.purger)
+	}
 	if p.Listener != nil {
 		listeners = append(listeners, p.Listener)
 	}
@@ -158,4 +168,7 @@ func (a *App) Wait() {
 	<-a.flushed
 	a.Live.Wait()
 	a.Webhooks.Wait()
+	if a.purger != nil {
+		a.purger.Wait()
+	}
 }

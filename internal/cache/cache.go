@@ -460,13 +460,11 @@ func (c *Cache) PurgeAll(ctx context.Context) {
 
 // ArticleChanged implements news.Listener.
 func (c *Cache) ArticleChanged(ctx context.Context, before, after *news.Article) {
-	inv := invalidation{Tags: []string{tagArticles}}
+	inv := invalidation{Tags: ArticleTags(before, after)}
 	for _, a := range []*news.Article{before, after} {
-		if a == nil {
-			continue
+		if a != nil {
+			inv.Keys = append(inv.Keys, keyArticleID(a.ID), keyArticleSlug(a.Slug))
 		}
-		inv.Keys = append(inv.Keys, keyArticleID(a.ID), keyArticleSlug(a.Slug))
-		inv.Tags = append(inv.Tags, tagArticle(a.ID), tagSlug(a.Slug))
 	}
 	if after != nil && after.StatusAt(time.Now()) == news.StatusScheduled {
 		inv.Due = after.PublishedAt.UnixNano()
@@ -476,13 +474,12 @@ func (c *Cache) ArticleChanged(ctx context.Context, before, after *news.Article)
 
 // AuthorChanged implements news.Listener.
 func (c *Cache) AuthorChanged(ctx context.Context, before, after *news.Author) {
-	var inv invalidation
+	// The list of authors too: a new or renamed byline changes it.
+	inv := invalidation{Tags: AuthorTags(before, after)}
 	for _, a := range []*news.Author{before, after} {
-		if a == nil {
-			continue
+		if a != nil {
+			inv.Keys = append(inv.Keys, keyAuthorID(a.ID), keyAuthorSlug(a.Slug))
 		}
-		inv.Keys = append(inv.Keys, keyAuthorID(a.ID), keyAuthorSlug(a.Slug))
-		inv.Tags = append(inv.Tags, tagAuthor(a.ID), tagAuthorSlug(a.Slug))
 	}
 	c.invalidate(ctx, inv)
 }

@@ -17,8 +17,9 @@ type collector struct {
 	ttl   time.Duration
 	views []View
 	query bool // the operation is a query: its answer may be kept
-	// private: the answer is for this request's holder alone (a preview
-	// token's); never kept, never marked shareable.
+	// capped is the shortest life a read asked for (0: none), which the
+	// edge must honour too; private keeps the answer out of every cache.
+	capped  time.Duration
 	private bool
 }
 
@@ -59,6 +60,9 @@ func capTTL(ctx context.Context, d time.Duration) {
 		c.mu.Lock()
 		if d < c.ttl {
 			c.ttl = d
+		}
+		if c.capped == 0 || d < c.capped {
+			c.capped = d
 		}
 		c.mu.Unlock()
 	}

@@ -42,6 +42,19 @@ type cachedResponse struct {
 	Views   []View    `json:"v,omitempty"`
 	Expires time.Time `json:"x"`
 	Seq     int64     `json:"q,omitempty"` // the generation its run started in
+	// EdgeKeys are the tags a CDN keeps it under (none: not for the
+	// edge); EdgeUntil, when set (unix nanos), ends its edge life early.
+	EdgeKeys  []string `json:"k,omitempty"`
+	EdgeUntil int64    `json:"u,omitempty"`
+
+	edge *edgeHeaders // the tag headers, built once per entry
+}
+
+// prepare builds what every hit on e sends besides the body.
+func (e *cachedResponse) prepare() {
+	if len(e.EdgeKeys) > 0 {
+		e.edge = newEdgeHeaders(e.EdgeKeys)
+	}
 }
 
 // valid reports whether no write to anything the response was built from
@@ -94,12 +107,6 @@ func (c *collector) cacheable() bool {
 	return c.query && !c.private
 }
 
-func (c *collector) isPrivate() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.private
-}
-
 // Middleware serves anonymous GraphQL reads from the cache and fills it.
 // Authenticated requests pass straight through, marked private.
 func (r *Responses) Middleware(next http.Handler) http.Handler {
@@ -108,13 +115,20 @@ func (r *Responses) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, req)
 			return
 		}
-		if req.Header.Get("Authorization") != "" {
-			w.Header().Set("Cache-Control", "private, no-store")
+		if req.Header.Get("Authorization") != "" || (req.Method == http.MethodGet && isPreview(req.URL.RawQuery)) {
+			private(w.Header())
 			next.ServeHTTP(w, req)
 			return
 		}
 		key, body, ok := requestKey(req)
 		if !ok {
+			notForTheEdge(w.Header())
+			next.ServeHTTP(w, req)
+			return
+		}
+		if isPreviewBody(body) {
+			private(w.Header())
+			req.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, req)
 			return
 		}
@@ -174,6 +188,7 @@ func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
 		r.c.metrics.count("response", TierRedis, ResultMiss)
 		return nil
 	}
+	e.prepare()
 	r.c.metrics.count("response", TierRedis, ResultHit)
 	if r.c.epoch.Load() == epoch {
 		r.remember(key, &e)
@@ -192,6 +207,7 @@ func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, n
 	res := v.(*executed)
 	switch {
 	case leader && res.entry == nil:
+		notForTheEdge(w.Header())
 		w.WriteHeader(res.status)
 		_, _ = w.Write(res.body)
 	case leader:
@@ -202,6 +218,7 @@ func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, n
 	default:
 		// Not kept (an error, a mutation): this request runs on its own.
 		own := r.execute(w, req, key, next)
+		notForTheEdge(w.Header())
 		w.WriteHeader(own.status)
 		_, _ = w.Write(own.body)
 	}
@@ -221,21 +238,33 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	cw := gqlhttp.NewRecorder(w)
 	next.ServeHTTP(cw, req.WithContext(ctx))
 	status, body := cw.Status(), cw.Body()
-	if col.isPrivate() {
-		w.Header().Set("Cache-Control", "private, no-store")
-	}
 	// Only a query's complete, error-free answer is kept: gqlgen writes
 	// "errors" first when there are any.
+	col.mu.Lock()
+	priv := col.private
+	col.mu.Unlock()
+	if priv {
+		private(w.Header())
+		return &executed{status: status, body: body}
+	}
 	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {
 		return &executed{status: status, body: body}
 	}
 	r.c.metrics.count("response", TierDB, ResultMiss)
+	now := time.Now()
 	col.mu.Lock()
-	e := &cachedResponse{Body: bytes.Clone(body), ETag: etag(body), Views: col.views, Expires: time.Now().Add(col.ttl), Seq: seq}
+	e := &cachedResponse{Body: bytes.Clone(body), ETag: etag(body), Views: col.views, Expires: now.Add(col.ttl), Seq: seq}
 	for t := range col.tags {
 		e.Tags = append(e.Tags, t)
 	}
+	if until := col.edgeUntil(now); !until.IsZero() {
+		e.EdgeUntil = until.UnixNano()
+	}
 	col.mu.Unlock()
+	if keys, ok := edgeKeys(e.Tags); ok {
+		e.EdgeKeys = keys
+	}
+	e.prepare()
 	if col.ttl > 0 && r.c.epoch.Load() == epoch {
 		r.remember(key, e)
 		r.share(req.Context(), key, e)
@@ -260,6 +289,15 @@ func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedRes
 		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge)+", stale-while-revalidate=60")
 		h.Set("ETag", e.ETag)
 		h.Add("Vary", "Authorization")
+		if e.edge != nil {
+			var until time.Time
+			if e.EdgeUntil != 0 {
+				until = time.Unix(0, e.EdgeUntil)
+			}
+			e.edge.set(h, until)
+		} else {
+			notForTheEdge(h)
+		}
 		if inm := req.Header.Get("If-None-Match"); inm != "" && inm == e.ETag {
 			w.WriteHeader(http.StatusNotModified)
 			return

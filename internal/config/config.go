@@ -78,6 +78,10 @@ type Config struct {
 	// PUBLIC_BASE_URL + "/preview?slug={slug}&token={token}").
 	PreviewSecret      string
 	PreviewURLTemplate string
+	// EdgePurgeURLs are the CDN edges every write purges by tag
+	// (EDGE_PURGE_URLS, comma separated http(s) URLs, e.g. a Varnish
+	// running deploy/varnish/default.vcl; see docs/EDGE.md).
+	EdgePurgeURLs []string
 }
 
 // Embedded reports whether the service runs its own database.
@@ -114,6 +118,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
+	}
+	for _, u := range strings.Split(getenv("EDGE_PURGE_URLS"), ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return Config{}, fmt.Errorf("EDGE_PURGE_URLS: %q is not an http(s) URL", u)
+		}
+		c.EdgePurgeURLs = append(c.EdgePurgeURLs, u)
 	}
 	var err error
 	if c.Port, err = strconv.Atoi(env("PORT", "8080")); err != nil || c.Port < 0 || c.Port > 65535 {

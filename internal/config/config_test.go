@@ -38,7 +38,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"PORT": "eighty", "LOG_LEVEL": "loud", "DEMO_CONTENT": "maybe",
 		"DB_TIMEOUT": "-1s", "PUBLIC_BASE_URL": "ftp://x", "SHUTDOWN_TIMEOUT": "soon",
 		"REQUEST_TIMEOUT": "0s", "GRAPHQL_INTROSPECTION": "sometimes", "GRAPHQL_MAX_COMPLEXITY": "lots", "GRAPHQL_MAX_DEPTH": "-3",
-		"DEMO_EDITOR_KEY": "short",
+		"DEMO_EDITOR_KEY": "short", "EDGE_PURGE_URLS": "http://varnish:6081/,varnish:6081",
 	} {
 		_, err := FromEnv(envOf(map[string]string{k: v}))
 		if err == nil || err.Error()[:len(k)] != k {
@@ -70,5 +70,12 @@ func TestWebhookAndPreviewSettings(t *testing.T) {
 		if _, err := FromEnv(envOf(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%q: %v", k, v, err)
 		}
+	}
+}
+
+func TestEdgePurgeURLsAreAList(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"EDGE_PURGE_URLS": " http://127.0.0.1:6081/ ,https://edge-2.example/purge,"}))
+	if err != nil || len(c.EdgePurgeURLs) != 2 || c.EdgePurgeURLs[0] != "http://127.0.0.1:6081/" || c.EdgePurgeURLs[1] != "https://edge-2.example/purge" {
+		t.Fatalf("got %q, %v", c.EdgePurgeURLs, err)
 	}
 }

@@ -134,3 +134,34 @@ func TestImportArticleRefusesBadTextAndWritesNothing(t *testing.T) {
 		t.Errorf("a reader imports: %+v", res.Errors)
 	}
 }
+
+// An import that names its outlet without a link, and has no standfirst,
+// answers null for both, not "" (issue 11, part 5): the API says "absent"
+// the way clients test for it. Stories read back say the same.
+func TestImportArticleAnswersNullForAbsentText(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{})
+	editor := svc.NewKey(t, news.RoleEditor)
+	text := "Ferry timetable changes from Monday\n\nThe morning ferry leaves ten minutes earlier, according to a report from the Harbour Herald.\n"
+	const doc = `mutation($text: String!) { importArticle(text: $text) { id dek source { name url } } }`
+	var out struct {
+		ImportArticle struct {
+			ID     string
+			Dek    *string
+			Source *struct {
+				Name string
+				URL  *string
+			}
+		}
+	}
+	res := svc.Query(t, doc, map[string]any{"text": text}, "Authorization", editor)
+	res.Decode(t, &out)
+	a := out.ImportArticle
+	if a.Dek != nil || a.Source == nil || a.Source.Name != "Harbour Herald" || a.Source.URL != nil {
+		t.Fatalf("dek %v source %+v, want null dek and a source without url", a.Dek, a.Source)
+	}
+	raw := svc.Query(t, `query($id: ID!) { node(id: $id) { ... on Article { dek source { url } } } }`,
+		map[string]any{"id": a.ID}, "Authorization", editor)
+	if !strings.Contains(string(raw.Data), `"dek":null`) || !strings.Contains(string(raw.Data), `"url":null`) {
+		t.Errorf("read back: %s", raw.Data)
+	}
+}

@@ -12,18 +12,21 @@ import (
 	"github.com/newsgraph/newsgraph/internal/gqlhttp"
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/playground"
+	"github.com/newsgraph/newsgraph/internal/seo"
 )
 
 // addRoutes lists every route the service serves.
 func addRoutes(mux *http.ServeMux, d Deps) {
 	embeds := &embed.Provider{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
+	site := &seo.Site{News: d.News, BaseURL: d.BaseURL, Name: d.SiteName}
 	if d.Limits.Budget == nil {
 		d.Limits.Budget = d.Limiter
 	}
 	gql := graph.NewHandler(graph.Options{Logger: d.Logger, News: d.News, Keys: d.Keys, Desk: d.Desk,
 		Embeds: embeds, Related: d.Related, Search: d.Search,
 		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics,
-		Live: d.Live, AllowedOrigins: d.AllowedOrigins, Webhooks: d.Webhooks, Previews: d.Previews})
+		Live: d.Live, AllowedOrigins: d.AllowedOrigins, Webhooks: d.Webhooks, Previews: d.Previews,
+		SEO: site})
 	m := newHTTPMetrics(d.Metrics)
 	route := func(pattern, name string, h http.Handler) { mux.Handle(pattern, observe(name, m, d.Logger, h)) }
 
@@ -40,11 +43,19 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	route("GET /{$}", "playground", playground.Page())
 	mux.Handle("GET /playground/", playground.Assets())
 	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
-	route("GET /feeds/rss.xml", "feed", feeds.Handler(feed.FormatRSS, d.Logger))
-	route("GET /feeds/atom.xml", "feed", feeds.Handler(feed.FormatAtom, d.Logger))
-	route("GET /feeds/feed.json", "feed", feeds.Handler(feed.FormatJSON, d.Logger))
-	route("GET /oembed", "oembed", embeds.OEmbedHandler(d.Logger))
-	route("GET /embed/{slug}", "embed", embeds.CardHandler(d.Logger))
+	// Beside GraphQL, public reads carry the tags they were built from for
+	// the CDN (Surrogate-Key, Cache-Tag), like the response cache's.
+	edged := d.Cache.Edge
+	route("GET /feeds/rss.xml", "feed", edged(feeds.Handler(feed.FormatRSS, d.Logger)))
+	route("GET /feeds/atom.xml", "feed", edged(feeds.Handler(feed.FormatAtom, d.Logger)))
+	route("GET /feeds/feed.json", "feed", edged(feeds.Handler(feed.FormatJSON, d.Logger)))
+	route("GET /oembed", "oembed", edged(embeds.OEmbedHandler(d.Logger)))
+	route("GET /embed/{slug}", "embed", edged(embeds.CardHandler(d.Logger)))
+	route("GET /sitemap.xml", "sitemap", edged(site.IndexHandler(d.Logger)))
+	route("GET /sitemaps/news.xml", "sitemap", edged(site.NewsHandler(d.Logger)))
+	route("GET /sitemaps/{file}", "sitemap", edged(site.MonthHandler(d.Logger)))
+	route("GET /robots.txt", "robots", edged(site.RobotsHandler()))
+	mux.Handle("GET /favicon.ico", seo.FaviconHandler())
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.Handle("GET /readyz", handleReadyz(d))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))

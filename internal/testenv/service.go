@@ -86,6 +86,8 @@ type ServiceOptions struct {
 	Webhooks webhook.Options
 	// Preview configures preview links (PREVIEW_SECRET and the like).
 	Preview preview.Options
+	// EdgePurgeURLs is EDGE_PURGE_URLS.
+	EdgePurgeURLs []string
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -122,7 +124,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		BaseURL: o.BaseURL, SiteName: o.SiteName, Cache: o.Cache, Live: o.Live,
 		Limits: o.Limits, RequestTimeout: o.RequestTimeout,
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
-		Around:         o.Around, Listener: o.Listener,
+		Around:         o.Around, Listener: o.Listener, EdgePurgeURLs: o.EdgePurgeURLs,
 		Webhooks: o.Webhooks, Preview: o.Preview,
 	})
 	srv := httptest.NewServer(a.Handler)
