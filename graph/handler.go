@@ -62,8 +62,11 @@ func NewHandler(o Options) *handler.Server {
 	srv.AddTransport(newLiveWebsocket(o))
 	srv.AddTransport(liveSSE{sse: transport.SSE{KeepAlivePingInterval: KeepAlive}, hub: o.Live})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	// @defer: parts for clients that accept multipart/mixed, one whole
+	// response for everyone else (defer.go).
+	srv.AddTransport(incremental{})
+	srv.AddTransport(whole{transport.GET{}})
+	srv.AddTransport(whole{transport.POST{}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(o.Limits.MaxTokens)
 	if o.Limits.NoIntrospection {
@@ -71,6 +74,7 @@ func NewHandler(o Options) *handler.Server {
 	} else {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(undeferred{})
 	srv.Use(&operationLimits{limits: o.Limits})
 	m := newMetrics(o.Metrics)
 	srv.AroundOperations(m.aroundOperations)

@@ -206,7 +206,9 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	status, body := cw.Status(), cw.Body()
 	// Only a query's complete, error-free answer is kept: gqlgen writes
 	// "errors" first when there are any.
-	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {
+	// Nor is a part of an incremental (@defer) delivery ever kept.
+	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) ||
+		bytes.Contains(body, []byte(`"hasNext":true`)) {
 		return &executed{status: status, body: body}
 	}
 	r.c.metrics.count("response", TierDB, ResultMiss)

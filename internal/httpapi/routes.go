@@ -33,10 +33,12 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// upgrades, event streams) leave the chain after the key check: the
 	// cache and gqlhttp buffer whole answers and the deadline would cut
 	// them off.
+	// @defer's multipart parts skip the cache and gqlhttp the same way.
+	executed := withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql))
 	route("/graphql", "graphql", limitBody(auth.Middleware(d.Keys, d.Limiter, d.Logger,
 		streams(loaders.Middleware(d.News.Store(), gql),
-			d.Cache.Responses().Middleware(gqlhttp.Middleware(
-				withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql))))))))
+			incrementalDelivery(executed,
+				d.Cache.Responses().Middleware(gqlhttp.Middleware(executed)))))))
 	route("GET /{$}", "playground", playground.Page())
 	mux.Handle("GET /playground/", playground.Assets())
 	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
