@@ -30,6 +30,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 )
 
 //go:generate go tool gqlgen generate
@@ -130,6 +131,15 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 		log.Info("demo content", "loaded_now", loaded)
 	}
+	var docs *trusted.Documents
+	if cfg.TrustedDocuments != "" {
+		if docs, err = trusted.Load(cfg.TrustedDocuments); err != nil {
+			return err
+		}
+		log.Info("trusted documents: keyless callers may run only the listed operations",
+			"manifest", cfg.TrustedDocuments, "documents", docs.Len())
+		go reloadOnHangup(ctx, docs, log)
+	}
 	a := app.Assemble(ctx, app.Parts{
 		Store: st, Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
 		BaseURL: cfg.PublicBaseURL, SiteName: cfg.SiteName,
@@ -138,6 +148,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 			NoIntrospection: !cfg.Introspection},
 		RequestTimeout: cfg.RequestTimeout,
 		AllowedOrigins: cfg.AllowedOrigins,
+		Trusted:        docs,
 	})
 	if loaded {
 		// A bulk load bypasses the write paths: nothing cached may survive it.
@@ -185,6 +196,27 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// reloadOnHangup re-reads the trusted documents on SIGHUP, so a deploy of
+// the website can add its operations without a restart; requests in flight
+// keep the list they started with.
+func reloadOnHangup(ctx context.Context, docs *trusted.Documents, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := docs.Reload(); err != nil {
+				log.Error("trusted documents: reload failed, the previous list stays in force", "err", err)
+				continue
+			}
+			log.Info("trusted documents: reloaded", "documents", docs.Len())
+		}
+	}
 }
 
 // playgroundURL is where a person on this machine opens the playground.

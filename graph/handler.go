@@ -21,6 +21,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 )
 
 // Options configure the GraphQL handler.
@@ -42,6 +43,10 @@ type Options struct {
 	// pages may open a websocket besides this host's own.
 	Live           *live.Hub
 	AllowedOrigins []string
+	// Trusted, when set, limits keyless callers to the listed documents
+	// (TRUSTED_DOCUMENTS); HTTP requests are checked before they get here,
+	// subscriptions over a websocket here.
+	Trusted *trusted.Documents
 }
 
 // NewHandler builds the GraphQL server explicitly (handler.New, not the
@@ -82,6 +87,7 @@ func NewHandler(o Options) *handler.Server {
 	if apq == nil {
 		apq = lru.New[string](1000)
 	}
+	srv.Use(trustedOnly{o.Trusted})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// Only a query's answer may be kept by the response cache.

@@ -23,6 +23,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 )
 
 // Parts are what a newsgraph is built from.
@@ -51,6 +52,9 @@ type Parts struct {
 	Around func(news.Store) news.Store
 	// Listener also hears every write the desk lands.
 	Listener news.Listener
+	// Trusted is TRUSTED_DOCUMENTS, the website's listed operations; nil:
+	// keyless callers may send any document.
+	Trusted *trusted.Documents
 }
 
 // App is an assembled newsgraph.
@@ -125,6 +129,7 @@ func Assemble(ctx context.Context, p Parts) *App {
 		Limits:         p.Limits,
 		RequestTimeout: p.RequestTimeout,
 		AllowedOrigins: p.AllowedOrigins,
+		Trusted:        p.Trusted,
 	})
 	return a
 }

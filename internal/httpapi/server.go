@@ -19,6 +19,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 )
 
 // Pinger is a dependency readiness checks.
@@ -63,6 +64,9 @@ type Deps struct {
 	Related *related.Finder
 	// Search answers Query.search.
 	Search *search.Searcher
+	// Trusted limits keyless callers to the website's listed documents
+	// (TRUSTED_DOCUMENTS); nil restricts nothing.
+	Trusted *trusted.Documents
 }
 
 // NewServer returns the service's whole HTTP handler.

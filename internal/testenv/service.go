@@ -23,6 +23,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 )
 
 // Service is the whole HTTP surface over a fresh database, served by a real
@@ -78,6 +79,8 @@ type ServiceOptions struct {
 	Live live.Options
 	// AllowedOrigins is ALLOWED_ORIGINS (BaseURL's host is always allowed).
 	AllowedOrigins []string
+	// Trusted is TRUSTED_DOCUMENTS (nil: unrestricted).
+	Trusted *trusted.Documents
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -111,7 +114,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		BaseURL: o.BaseURL, SiteName: o.SiteName, Cache: o.Cache, Live: o.Live,
 		Limits: o.Limits, RequestTimeout: o.RequestTimeout,
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
-		Around:         o.Around, Listener: o.Listener,
+		Around:         o.Around, Listener: o.Listener, Trusted: o.Trusted,
 	})
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
