@@ -122,7 +122,9 @@ func TestFederationFieldsKeepTheLimits(t *testing.T) {
 	}
 
 	open := testenv.NewService(t, testenv.ServiceOptions{})
-	var sdl struct{ Service struct{ SDL string } `json:"_service"` }
+	var sdl struct {
+		Service struct{ SDL string } `json:"_service"`
+	}
 	open.Query(t, `{ _service { sdl } }`, nil).Decode(t, &sdl)
 	for _, want := range []string{`type Article implements Node @key(fields: "id")`, `type Section implements Node @key(fields: "slug")`, "specs.apollo.dev/federation/v2"} {
 		if !strings.Contains(sdl.Service.SDL, want) {
