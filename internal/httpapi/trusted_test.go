@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/testenv"
@@ -167,6 +169,44 @@ func TestTrustedDocuments(t *testing.T) {
 		t.Error("a manifest whose keys are not the documents' SHA-256 was accepted")
 	}
 	ok("after a failed reload", post(t, svc, map[string]any{"query": frontPage}))
+}
+
+// A websocket's subscribe message is held to the same list: the HTTP
+// middleware only sees the upgrade.
+func TestTrustedDocumentsOverWebsocket(t *testing.T) {
+	listed := `subscription Ticker { articlePublished { slug } }`
+	path := filepath.Join(t.TempDir(), "persisted-documents.json")
+	writeManifest(t, path, listed)
+	docs, err := trusted.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := testenv.NewService(t, testenv.ServiceOptions{Trusted: docs})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := svc.DialLive(ctx, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Subscribe(t, "listed", listed, nil)
+	if err := c.Start("unlisted", `subscription { articleUpdated(id: "QXJ0aWNsZTox") { headline } }`, nil); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, ok := c.Next(5 * time.Second)
+		if !ok {
+			t.Fatal("no answer to an unlisted subscription")
+		}
+		if m.ID != "unlisted" {
+			continue
+		}
+		// gqlgen answers a refused operation with its errors (as "next").
+		if !strings.Contains(string(m.Payload), trusted.Code) || strings.Contains(string(m.Payload), `"articleUpdated"`) {
+			t.Errorf("an unlisted subscription over a websocket: %s %s", m.Type, m.Payload)
+		}
+		return
+	}
 }
 
 func mustGet(t *testing.T, u string) *http.Request {
