@@ -31,6 +31,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -132,6 +133,15 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 		log.Info("demo content", "loaded_now", loaded)
 	}
+	var docs *trusted.Documents
+	if cfg.TrustedDocuments != "" {
+		if docs, err = trusted.Load(cfg.TrustedDocuments); err != nil {
+			return err
+		}
+		log.Info("trusted documents: keyless callers may run only the listed operations",
+			"manifest", cfg.TrustedDocuments, "documents", docs.Len())
+		go reloadOnHangup(ctx, docs, log)
+	}
 	a := app.Assemble(ctx, app.Parts{
 		Store: st, Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
 		BaseURL: cfg.PublicBaseURL, SiteName: cfg.SiteName,
@@ -143,6 +153,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		Webhooks:       webhook.Options{RetryBase: cfg.WebhookRetryBase, AllowPrivate: cfg.WebhookAllowPrivate},
 		Preview:        preview.Options{Secret: cfg.PreviewSecret, URLTemplate: cfg.PreviewURLTemplate},
 		EdgePurgeURLs:  cfg.EdgePurgeURLs,
+		Trusted:        docs,
 	})
 	if loaded {
 		// A bulk load bypasses the write paths: nothing cached may survive it.
@@ -190,6 +201,27 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// reloadOnHangup re-reads the trusted documents on SIGHUP, so a deploy of
+// the website can add its operations without a restart; requests in flight
+// keep the list they started with.
+func reloadOnHangup(ctx context.Context, docs *trusted.Documents, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := docs.Reload(); err != nil {
+				log.Error("trusted documents: reload failed, the previous list stays in force", "err", err)
+				continue
+			}
+			log.Info("trusted documents: reloaded", "documents", docs.Len())
+		}
+	}
 }
 
 // playgroundURL is where a person on this machine opens the playground.

@@ -1,7 +1,7 @@
 // Command bench measures the service against the read workloads
 // and against a plain net/http server writing the same bytes, on one
 // machine, over real loopback TCP. It seeds its own database and Redis key
-// prefix and removes both when it ends. See the README's "Benchmark".
+// prefix and removes both when it ends. See "Benchmark" in docs/OPERATIONS.md.
 package main
 
 import (

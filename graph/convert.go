@@ -83,3 +83,20 @@ func optionalGlobalID(kind, key string) *string {
 	id := news.GlobalID(kind, key)
 	return &id
 }
+
+// termsAs gives a batch of terms the GraphQL type they are (Section, Tag).
+func termsAs[T any](terms []*news.Term, err error, as func(*news.Term) *T) ([]*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, len(terms))
+	for i, t := range terms {
+		if t != nil {
+			out[i] = as(t)
+		}
+	}
+	return out, nil
+}
+
+func asSection(t *news.Term) *news.Section { return (*news.Section)(t) }
+func asTag(t *news.Term) *news.Tag         { return (*news.Tag)(t) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/newsgraph/newsgraph/graph/model"
 	"github.com/newsgraph/newsgraph/internal/auth"
 	embed1 "github.com/newsgraph/newsgraph/internal/embed"
@@ -41,6 +42,7 @@ type ResolverRoot interface {
 	Article() ArticleResolver
 	AuditEntry() AuditEntryResolver
 	Author() AuthorResolver
+	Entity() EntityResolver
 	Image() ImageResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -162,6 +164,13 @@ type ComplexityRoot struct {
 		Width  func(childComplexity int) int
 	}
 
+	Entity struct {
+		FindManyArticleByIDs   func(childComplexity int, reps []*model.ArticleByIDsInput) int
+		FindManyAuthorByIDs    func(childComplexity int, reps []*model.AuthorByIDsInput) int
+		FindManySectionBySlugs func(childComplexity int, reps []*model.SectionBySlugsInput) int
+		FindManyTagBySlugs     func(childComplexity int, reps []*model.TagBySlugsInput) int
+	}
+
 	Image struct {
 		Alt          func(childComplexity int) int
 		CaptionOrNil func(childComplexity int) int
@@ -203,21 +212,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys           func(childComplexity int) int
-		Article           func(childComplexity int, id *string, slug *string) int
-		ArticlePreview    func(childComplexity int, token string) int
-		Articles          func(childComplexity int, first *int, after *string, filter *model.ArticleFilter, orderBy *model.ArticleOrder) int
-		AuditLog          func(childComplexity int, first *int) int
-		Author            func(childComplexity int, id *string, slug *string) int
-		Authors           func(childComplexity int, first *int, after *string) int
-		MostRead          func(childComplexity int, section *string, window *model.TrendWindow, first *int) int
-		Node              func(childComplexity int, id string) int
-		Search            func(childComplexity int, query string, first *int, after *string, filter *model.ArticleFilter) int
-		Section           func(childComplexity int, slug string) int
-		Sections          func(childComplexity int) int
-		Tag               func(childComplexity int, slug string) int
-		WebhookDeliveries func(childComplexity int, webhookID string, first *int) int
-		Webhooks          func(childComplexity int) int
+		APIKeys            func(childComplexity int) int
+		Article            func(childComplexity int, id *string, slug *string) int
+		ArticlePreview     func(childComplexity int, token string) int
+		Articles           func(childComplexity int, first *int, after *string, filter *model.ArticleFilter, orderBy *model.ArticleOrder) int
+		AuditLog           func(childComplexity int, first *int) int
+		Author             func(childComplexity int, id *string, slug *string) int
+		Authors            func(childComplexity int, first *int, after *string) int
+		MostRead           func(childComplexity int, section *string, window *model.TrendWindow, first *int) int
+		Node               func(childComplexity int, id string) int
+		Search             func(childComplexity int, query string, first *int, after *string, filter *model.ArticleFilter) int
+		Section            func(childComplexity int, slug string) int
+		Sections           func(childComplexity int) int
+		Tag                func(childComplexity int, slug string) int
+		WebhookDeliveries  func(childComplexity int, webhookID string, first *int) int
+		Webhooks           func(childComplexity int) int
+		__resolve__service func(childComplexity int) int
+		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
 
 	RelatedArticle struct {
@@ -309,6 +320,10 @@ type ComplexityRoot struct {
 		NextAttemptAt  func(childComplexity int) int
 		Status         func(childComplexity int) int
 	}
+
+	_Service struct {
+		SDL func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -344,6 +359,12 @@ type AuthorResolver interface {
 	ID(ctx context.Context, obj *news.Author) (string, error)
 
 	Articles(ctx context.Context, obj *news.Author, first *int, after *string) (*news.ArticleConnection, error)
+}
+type EntityResolver interface {
+	FindManyArticleByIDs(ctx context.Context, reps []*model.ArticleByIDsInput) ([]*news.Article, error)
+	FindManyAuthorByIDs(ctx context.Context, reps []*model.AuthorByIDsInput) ([]*news.Author, error)
+	FindManySectionBySlugs(ctx context.Context, reps []*model.SectionBySlugsInput) ([]*news.Section, error)
+	FindManyTagBySlugs(ctx context.Context, reps []*model.TagBySlugsInput) ([]*news.Tag, error)
 }
 type ImageResolver interface {
 	URL(ctx context.Context, obj *news.Image, width *int) (string, error)
@@ -865,6 +886,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Embed.Width(childComplexity), true
 
+	case "Entity.findManyArticleByIDs":
+		if e.ComplexityRoot.Entity.FindManyArticleByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyArticleByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyArticleByIDs(childComplexity, args["reps"].([]*model.ArticleByIDsInput)), true
+	case "Entity.findManyAuthorByIDs":
+		if e.ComplexityRoot.Entity.FindManyAuthorByIDs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyAuthorByIDs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyAuthorByIDs(childComplexity, args["reps"].([]*model.AuthorByIDsInput)), true
+	case "Entity.findManySectionBySlugs":
+		if e.ComplexityRoot.Entity.FindManySectionBySlugs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManySectionBySlugs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManySectionBySlugs(childComplexity, args["reps"].([]*model.SectionBySlugsInput)), true
+	case "Entity.findManyTagBySlugs":
+		if e.ComplexityRoot.Entity.FindManyTagBySlugs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyTagBySlugs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyTagBySlugs(childComplexity, args["reps"].([]*model.TagBySlugsInput)), true
+
 	case "Image.alt":
 		if e.ComplexityRoot.Image.Alt == nil {
 			break
@@ -1268,6 +1334,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Webhooks(childComplexity), true
+	case "Query._service":
+		if e.ComplexityRoot.Query.__resolve__service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.__resolve__service(childComplexity), true
+	case "Query._entities":
+		if e.ComplexityRoot.Query.__resolve_entities == nil {
+			break
+		}
+
+		args, err := ec.field_Query__entities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
 	case "RelatedArticle.article":
 		if e.ComplexityRoot.RelatedArticle.Article == nil {
@@ -1608,6 +1691,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
 
+	case "_Service.sdl":
+		if e.ComplexityRoot._Service.SDL == nil {
+			break
+		}
+
+		return e.ComplexityRoot._Service.SDL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1617,13 +1707,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ArticleByIDsInput", ec.unmarshalInputArticleByIDsInput),
 			graphql.NewInputUnmarshaler("ArticleFilter", ec.unmarshalInputArticleFilter),
 			graphql.NewInputUnmarshaler("ArticleInput", ec.unmarshalInputArticleInput),
 			graphql.NewInputUnmarshaler("ArticleOrder", ec.unmarshalInputArticleOrder),
+			graphql.NewInputUnmarshaler("AuthorByIDsInput", ec.unmarshalInputAuthorByIDsInput),
 			graphql.NewInputUnmarshaler("AuthorInput", ec.unmarshalInputAuthorInput),
 			graphql.NewInputUnmarshaler("ImageInput", ec.unmarshalInputImageInput),
+			graphql.NewInputUnmarshaler("SectionBySlugsInput", ec.unmarshalInputSectionBySlugsInput),
 			graphql.NewInputUnmarshaler("SocialLinkInput", ec.unmarshalInputSocialLinkInput),
 			graphql.NewInputUnmarshaler("SourceInput", ec.unmarshalInputSourceInput),
+			graphql.NewInputUnmarshaler("TagBySlugsInput", ec.unmarshalInputTagBySlugsInput),
 		)
 	}
 	first := true
@@ -1729,6 +1823,10 @@ schema {
   mutation: Mutation
   subscription: Subscription
 }
+
+# A federation v2 subgraph: a gateway may join other teams' fields onto
+# Article, Author (by id), Section and Tag (by slug).
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
 
 """
 Who may use a field: a caller whose key has this role or a higher one
@@ -2085,7 +2183,7 @@ type AuthorEdge {
 }
 
 "A story."
-type Article implements Node {
+type Article implements Node @key(fields: "id") {
   id: ID!
   "URL-safe, unique, stable once published."
   slug: String!
@@ -2213,7 +2311,7 @@ type SourceAttribution {
   url: String
 }
 
-type Author implements Node {
+type Author implements Node @key(fields: "id") {
   id: ID!
   slug: String!
   name: String!
@@ -2233,7 +2331,7 @@ type SocialLink {
   url: String!
 }
 
-type Section implements Node {
+type Section implements Node @key(fields: "slug") {
   id: ID!
   slug: String!
   name: String!
@@ -2242,7 +2340,7 @@ type Section implements Node {
   articles(first: Int, after: String): ArticleConnection!
 }
 
-type Tag implements Node {
+type Tag implements Node @key(fields: "slug") {
   id: ID!
   slug: String!
   name: String!
@@ -2365,6 +2463,95 @@ type PreviewLink {
   expiresAt: Time!
 }
 `, BuiltIn: false},
+	{Name: "../federation/directives.graphql", Input: `
+	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+	directive @composeDirective(name: String!) repeatable on SCHEMA
+	directive @extends on OBJECT | INTERFACE
+	directive @external on OBJECT | FIELD_DEFINITION
+	directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+	directive @inaccessible on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	directive @interfaceObject on OBJECT
+	directive @link(import: [String!], url: String!) repeatable on SCHEMA
+	directive @override(from: String!, label: String) on FIELD_DEFINITION
+	directive @policy(policies: [[federation__Policy!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @provides(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requires(fields: FieldSet!) on FIELD_DEFINITION
+	directive @requiresScopes(scopes: [[federation__Scope!]!]!) on
+	  | FIELD_DEFINITION
+	  | OBJECT
+	  | INTERFACE
+	  | SCALAR
+	  | ENUM
+	directive @shareable repeatable on FIELD_DEFINITION | OBJECT
+	directive @computedRequires on FIELD_DEFINITION
+	directive @tag(name: String!) repeatable on
+	  | ARGUMENT_DEFINITION
+	  | ENUM
+	  | ENUM_VALUE
+	  | FIELD_DEFINITION
+	  | INPUT_FIELD_DEFINITION
+	  | INPUT_OBJECT
+	  | INTERFACE
+	  | OBJECT
+	  | SCALAR
+	  | UNION
+	scalar _Any
+	scalar FieldSet
+	scalar federation__Policy
+	scalar federation__Scope
+`, BuiltIn: true},
+	{Name: "../federation/entity.graphql", Input: `
+# a union of all types that use the @key directive
+union _Entity = Article | Author | Section | Tag
+
+input ArticleByIDsInput {
+	ID: ID!
+}
+
+input AuthorByIDsInput {
+	ID: ID!
+}
+
+input SectionBySlugsInput {
+	Slug: String!
+}
+
+input TagBySlugsInput {
+	Slug: String!
+}
+
+# fake type to build resolver interfaces for users to implement
+type Entity {
+	findManyArticleByIDs(reps: [ArticleByIDsInput]!): [Article]
+	findManyAuthorByIDs(reps: [AuthorByIDsInput]!): [Author]
+	findManySectionBySlugs(reps: [SectionBySlugsInput]!): [Section]
+	findManyTagBySlugs(reps: [TagBySlugsInput]!): [Tag]
+}
+
+type _Service {
+  sdl: String
+}
+
+extend type Query {
+  _entities(representations: [_Any!]!): [_Entity]!
+  _service: _Service!
+}
+`, BuiltIn: true},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2796,6 +2983,14 @@ func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
 }
 
+func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sdl":
+		return ec.fieldContext__Service_sdl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type _Service", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3009,6 +3204,62 @@ func (ec *executionContext) field_Author_articles_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyArticleByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.ArticleByIDsInput, error) {
+			return ec.unmarshalNArticleByIDsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐArticleByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyAuthorByIDs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.AuthorByIDsInput, error) {
+			return ec.unmarshalNAuthorByIDsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐAuthorByIDsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManySectionBySlugs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.SectionBySlugsInput, error) {
+			return ec.unmarshalNSectionBySlugsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐSectionBySlugsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyTagBySlugs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.TagBySlugsInput, error) {
+			return ec.unmarshalNTagBySlugsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐTagBySlugsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
 	return args, nil
 }
 
@@ -3319,6 +3570,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query__entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "representations",
+		func(ctx context.Context, v any) ([]map[string]any, error) {
+			return ec.unmarshalN_Any2ᚕmapᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["representations"] = arg0
 	return args, nil
 }
 
@@ -5544,6 +5809,182 @@ func (ec *executionContext) fieldContext_Embed_url(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Embed", field, false, false, "String")
 }
 
+func (ec *executionContext) _Entity_findManyArticleByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyArticleByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyArticleByIDs(ctx, fc.Args["reps"].([]*model.ArticleByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*news.Article) graphql.Marshaler {
+			return ec.marshalOArticle2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyArticleByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyArticleByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyAuthorByIDs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyAuthorByIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyAuthorByIDs(ctx, fc.Args["reps"].([]*model.AuthorByIDsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*news.Author) graphql.Marshaler {
+			return ec.marshalOAuthor2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐAuthor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyAuthorByIDs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Author(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyAuthorByIDs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManySectionBySlugs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManySectionBySlugs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManySectionBySlugs(ctx, fc.Args["reps"].([]*model.SectionBySlugsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*news.Section) graphql.Marshaler {
+			return ec.marshalOSection2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManySectionBySlugs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Section(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManySectionBySlugs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyTagBySlugs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyTagBySlugs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyTagBySlugs(ctx, fc.Args["reps"].([]*model.TagBySlugsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*news.Tag) graphql.Marshaler {
+			return ec.marshalOTag2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐTag(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyTagBySlugs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tag(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyTagBySlugs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *news.Image) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7490,6 +7931,82 @@ func (ec *executionContext) fieldContext_Query_articlePreview(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.__resolve_entities(ctx, fc.Args["representations"].([]map[string]any)), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
+			return ec.marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__entities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type _Entity does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query__entities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query__service(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.__resolve__service(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v fedruntime.Service) graphql.Marshaler {
+			return ec.marshalN_Service2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields__Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8877,6 +9394,29 @@ func (ec *executionContext) fieldContext_WebhookDelivery_finishedAt(_ context.Co
 	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, "Time")
 }
 
+func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext__Service_sdl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SDL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext__Service_sdl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("_Service", field, false, false, "String")
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9950,6 +10490,48 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputArticleByIDsInput(ctx context.Context, obj any) (model.ArticleByIDsInput, error) {
+	var it model.ArticleByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalArticleByIDsInput unmarshals raw into the ArticleByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalArticleByIDsInput(ctx context.Context, raw any) (model.ArticleByIDsInput, error) {
+	var out model.ArticleByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ArticleByIDsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputArticleFilter(ctx context.Context, obj any) (model.ArticleFilter, error) {
 	var it model.ArticleFilter
 	if obj == nil {
@@ -10192,6 +10774,48 @@ func UnmarshalArticleOrder(ctx context.Context, raw any) (model.ArticleOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAuthorByIDsInput(ctx context.Context, obj any) (model.AuthorByIDsInput, error) {
+	var it model.AuthorByIDsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuthorByIDsInput unmarshals raw into the AuthorByIDsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuthorByIDsInput(ctx context.Context, raw any) (model.AuthorByIDsInput, error) {
+	var out model.AuthorByIDsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuthorByIDsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAuthorInput(ctx context.Context, obj any) (news.AuthorInput, error) {
 	var it news.AuthorInput
 	if obj == nil {
@@ -10353,6 +10977,48 @@ func UnmarshalImageInput(ctx context.Context, raw any) (news.ImageInput, error) 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSectionBySlugsInput(ctx context.Context, obj any) (model.SectionBySlugsInput, error) {
+	var it model.SectionBySlugsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Slug"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSectionBySlugsInput unmarshals raw into the SectionBySlugsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSectionBySlugsInput(ctx context.Context, raw any) (model.SectionBySlugsInput, error) {
+	var out model.SectionBySlugsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SectionBySlugsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSocialLinkInput(ctx context.Context, obj any) (news.SocialLink, error) {
 	var it news.SocialLink
 	if obj == nil {
@@ -10451,6 +11117,48 @@ func UnmarshalSourceInput(ctx context.Context, raw any) (news.SourceInput, error
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTagBySlugsInput(ctx context.Context, obj any) (model.TagBySlugsInput, error) {
+	var it model.TagBySlugsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Slug"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTagBySlugsInput unmarshals raw into the TagBySlugsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTagBySlugsInput(ctx context.Context, raw any) (model.TagBySlugsInput, error) {
+	var out model.TagBySlugsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TagBySlugsInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -10484,6 +11192,47 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return typedObj
 		} else {
 			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
+func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, obj fedruntime.Entity) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case news.Tag:
+		return ec._Tag(ctx, sel, &obj)
+	case *news.Tag:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Tag(ctx, sel, obj)
+	case news.Section:
+		return ec._Section(ctx, sel, &obj)
+	case *news.Section:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Section(ctx, sel, obj)
+	case news.Author:
+		return ec._Author(ctx, sel, &obj)
+	case *news.Author:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Author(ctx, sel, obj)
+	case news.Article:
+		return ec._Article(ctx, sel, &obj)
+	case *news.Article:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Article(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of _Entity must implement graphql.Marshaler", obj))
 		}
 	}
 }
@@ -10589,7 +11338,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var articleImplementors = []string{"Article", "Node"}
+var articleImplementors = []string{"Article", "Node", "_Entity"}
 
 func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, obj *news.Article) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
@@ -10929,7 +11678,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var authorImplementors = []string{"Author", "Node"}
+var authorImplementors = []string{"Author", "Node", "_Entity"}
 
 func (ec *executionContext) _Author(ctx context.Context, sel ast.SelectionSet, obj *news.Author) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, authorImplementors)
@@ -11187,6 +11936,66 @@ func (ec *executionContext) _Embed(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entityImplementors = []string{"Entity"}
+
+func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Entity",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Entity")
+		case "findManyArticleByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyArticleByIDs(ctx, field)
+				})
+		case "findManyAuthorByIDs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyAuthorByIDs(ctx, field)
+				})
+		case "findManySectionBySlugs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManySectionBySlugs(ctx, field)
+				})
+		case "findManyTagBySlugs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyTagBySlugs(ctx, field)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11604,6 +12413,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_articlePreview(ctx, field)
 				})
+		case "_entities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__entities(ctx, field)
+				})
+		case "_service":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__service(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11797,7 +12618,7 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var sectionImplementors = []string{"Section", "Node"}
+var sectionImplementors = []string{"Section", "Node", "_Entity"}
 
 func (ec *executionContext) _Section(ctx context.Context, sel ast.SelectionSet, obj *news.Section) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sectionImplementors)
@@ -12013,7 +12834,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var tagImplementors = []string{"Tag", "Node"}
+var tagImplementors = []string{"Tag", "Node", "_Entity"}
 
 func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *news.Tag) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagImplementors)
@@ -12233,6 +13054,39 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._WebhookDelivery_finishedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var _ServiceImplementors = []string{"_Service"}
+
+func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet, obj *fedruntime.Service) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("_Service")
+		case "sdl":
+			out.Values[i] = ec.__Service_sdl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12669,6 +13523,20 @@ func (ec *executionContext) marshalNArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgr
 	return ec._Article(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNArticleByIDsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐArticleByIDsInput(ctx context.Context, v any) ([]*model.ArticleByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ArticleByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOArticleByIDsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐArticleByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNArticleConnection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticleConnection(ctx context.Context, sel ast.SelectionSet, v *news.ArticleConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ArticleConnection!")
@@ -12798,6 +13666,20 @@ func (ec *executionContext) marshalNAuthor2ᚖgithubᚗcomᚋnewsgraphᚋnewsgra
 	return ec._Author(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAuthorByIDsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐAuthorByIDsInput(ctx context.Context, v any) ([]*model.AuthorByIDsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.AuthorByIDsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOAuthorByIDsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐAuthorByIDsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNAuthorConnection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐAuthorConnection(ctx context.Context, sel ast.SelectionSet, v *news.AuthorConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthorConnection!")
@@ -12871,6 +13753,20 @@ func (ec *executionContext) marshalNEmbed2ᚖgithubᚗcomᚋnewsgraphᚋnewsgrap
 		return graphql.Null
 	}
 	return ec._Embed(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "FieldSet!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -13043,6 +13939,20 @@ func (ec *executionContext) marshalNSection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgr
 	return ec._Section(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSectionBySlugsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐSectionBySlugsInput(ctx context.Context, v any) ([]*model.SectionBySlugsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SectionBySlugsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOSectionBySlugsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐSectionBySlugsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNSeo2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋseoᚐPage(ctx context.Context, sel ast.SelectionSet, v *seo.Page) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Seo!")
@@ -13141,6 +14051,20 @@ func (ec *executionContext) marshalNTag2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraph�
 		return graphql.Null
 	}
 	return ec._Tag(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTagBySlugsInput2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐTagBySlugsInput(ctx context.Context, v any) ([]*model.TagBySlugsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TagBySlugsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOTagBySlugsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐTagBySlugsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -13273,6 +14197,67 @@ func (ec *executionContext) marshalNWebhookEvent2ᚕgithubᚗcomᚋnewsgraphᚋn
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalN_Any2map(ctx context.Context, v any) (map[string]any, error) {
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalN_Any2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "_Any!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalMap(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "_Any!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalN_Any2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]map[string]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalN_Any2map(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalN_Any2map(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalN_Service2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐService(ctx context.Context, sel ast.SelectionSet, v fedruntime.Service) graphql.Marshaler {
+	return ec.__Service(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -13417,11 +14402,176 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalNfederation__Policy2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNfederation__Policy2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "federation__Policy!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNfederation__Policy2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Policy2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Policy2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Policy2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNfederation__Policy2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Policy2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Policy2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Policy2ᚕstringᚄ(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNfederation__Scope2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNfederation__Scope2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "federation__Scope!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNfederation__Scope2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Scope2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Scope2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Scope2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNfederation__Scope2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNfederation__Scope2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNfederation__Scope2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNfederation__Scope2ᚕstringᚄ(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOArticle2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx context.Context, sel ast.SelectionSet, v []*news.Article) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOArticle2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐArticle(ctx context.Context, sel ast.SelectionSet, v *news.Article) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Article(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOArticleByIDsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐArticleByIDsInput(ctx context.Context, v any) (*model.ArticleByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputArticleByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOArticleFilter2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐArticleFilter(ctx context.Context, v any) (*model.ArticleFilter, error) {
@@ -13456,11 +14606,32 @@ func (ec *executionContext) marshalOArticleStatus2ᚖgithubᚗcomᚋnewsgraphᚋ
 	return v
 }
 
+func (ec *executionContext) marshalOAuthor2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐAuthor(ctx context.Context, sel ast.SelectionSet, v []*news.Author) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAuthor2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐAuthor(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOAuthor2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐAuthor(ctx context.Context, sel ast.SelectionSet, v *news.Author) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Author(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAuthorByIDsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐAuthorByIDsInput(ctx context.Context, v any) (*model.AuthorByIDsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuthorByIDsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOBodyFormat2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, v any) (*model.BodyFormat, error) {
@@ -13614,11 +14785,32 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋnewsgraphᚋnewsgraphᚋ
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOSection2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSection(ctx context.Context, sel ast.SelectionSet, v []*news.Section) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSection(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOSection2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSection(ctx context.Context, sel ast.SelectionSet, v *news.Section) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Section(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSectionBySlugsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐSectionBySlugsInput(ctx context.Context, v any) (*model.SectionBySlugsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSectionBySlugsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOSocialLinkInput2ᚕgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐSocialLinkᚄ(ctx context.Context, v any) ([]news.SocialLink, error) {
@@ -13651,6 +14843,18 @@ func (ec *executionContext) unmarshalOSourceInput2ᚖgithubᚗcomᚋnewsgraphᚋ
 	}
 	res, err := ec.unmarshalInputSourceInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -13706,11 +14910,32 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOTag2ᚕᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐTag(ctx context.Context, sel ast.SelectionSet, v []*news.Tag) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOTag2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐTag(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
 func (ec *executionContext) marshalOTag2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋinternalᚋnewsᚐTag(ctx context.Context, sel ast.SelectionSet, v *news.Tag) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Tag(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTagBySlugsInput2ᚖgithubᚗcomᚋnewsgraphᚋnewsgraphᚋgraphᚋmodelᚐTagBySlugsInput(ctx context.Context, v any) (*model.TagBySlugsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTagBySlugsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
@@ -13745,6 +14970,13 @@ func (ec *executionContext) marshalOTrendWindow2ᚖgithubᚗcomᚋnewsgraphᚋne
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v fedruntime.Entity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec.__Entity(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

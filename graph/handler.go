@@ -23,6 +23,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/seo"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -51,6 +52,10 @@ type Options struct {
 	// preview links.
 	Webhooks *webhook.Hooks
 	Previews *preview.Links
+	// Trusted, when set, limits keyless callers to the listed documents
+	// (TRUSTED_DOCUMENTS); HTTP requests are checked before they get here,
+	// subscriptions over a websocket here.
+	Trusted *trusted.Documents
 }
 
 // NewHandler builds the GraphQL server explicitly (handler.New, not the
@@ -71,8 +76,11 @@ func NewHandler(o Options) *handler.Server {
 	srv.AddTransport(newLiveWebsocket(o))
 	srv.AddTransport(liveSSE{sse: transport.SSE{KeepAlivePingInterval: KeepAlive}, hub: o.Live})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	// @defer: parts for clients that accept multipart/mixed, one whole
+	// response for everyone else (defer.go).
+	srv.AddTransport(incremental{})
+	srv.AddTransport(whole{transport.GET{}})
+	srv.AddTransport(whole{transport.POST{}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(o.Limits.MaxTokens)
 	if o.Limits.NoIntrospection {
@@ -80,6 +88,7 @@ func NewHandler(o Options) *handler.Server {
 	} else {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(undeferred{})
 	srv.Use(&operationLimits{limits: o.Limits})
 	m := newMetrics(o.Metrics)
 	srv.AroundOperations(m.aroundOperations)
@@ -87,6 +96,7 @@ func NewHandler(o Options) *handler.Server {
 	if apq == nil {
 		apq = lru.New[string](1000)
 	}
+	srv.Use(trustedOnly{o.Trusted})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// Only a query's answer may be kept by the response cache.

@@ -83,6 +83,11 @@ func complexityRoot() ComplexityRoot {
 	c.Query.MostRead = func(child int, _ *string, _ *model.TrendWindow, first *int) int {
 		return pageCost(first, news.DefaultMostRead, news.MaxMostRead, child)
 	}
+	// A federation gateway's entity batch costs what the same number of
+	// items on a page would: 50 articles by key are priced as a page of 50.
+	c.Query.__resolve_entities = func(child int, representations []map[string]any) int {
+		return 1 + max(len(representations), 1)*child
+	}
 	c.Author.Articles = page
 	c.Section.Articles = page
 	c.Tag.Articles = page
@@ -120,6 +125,12 @@ func (o *operationLimits) MutateOperationContext(ctx context.Context, op *graphq
 	def := op.Doc.Operations.ForName(op.OperationName)
 	if def == nil {
 		return nil
+	}
+	if o.limits.NoIntrospection && selectsService(op.Doc, def.SelectionSet) {
+		// The subgraph's SDL is the schema: hidden when introspection is.
+		e := gqlerror.Errorf("introspection is disabled on this server, _service included")
+		e.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}
+		return e
 	}
 	w := walker{doc: op.Doc, maxDepth: o.limits.MaxDepth, maxAliases: o.limits.MaxAliases}
 	w.walk(def.SelectionSet, 1)
@@ -181,4 +192,26 @@ func (w *walker) walk(set ast.SelectionSet, depth int) {
 			}
 		}
 	}
+}
+
+// selectsService reports whether a root selection asks for _service,
+// directly or through fragments.
+func selectsService(doc *ast.QueryDocument, set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "_service" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selectsService(doc, s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if f := doc.Fragments.ForName(s.Name); f != nil && selectsService(doc, f.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -75,3 +75,21 @@ func prefetchList(ctx context.Context) func([]*news.Article, error) ([]*news.Art
 		return articles, err
 	}
 }
+
+// prefetchEntities is prefetchList for a federation gateway's batch of
+// Article entities (nil where one is absent or not visible).
+func prefetchEntities(ctx context.Context) func([]*news.Article, error) ([]*news.Article, error) {
+	return func(articles []*news.Article, err error) ([]*news.Article, error) {
+		if err != nil {
+			return nil, err
+		}
+		found := make([]*news.Article, 0, len(articles))
+		for _, a := range articles {
+			if a != nil {
+				found = append(found, a)
+			}
+		}
+		prefetchArticles(ctx, found, selectedUnder(ctx, []string{"Article"}))
+		return articles, nil
+	}
+}

@@ -14,6 +14,10 @@ import (
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
+type ArticleByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 // Narrows `articles`. Slugs that name no section, tag or author are rejected
 // with BAD_USER_INPUT rather than silently returning nothing.
 type ArticleFilter struct {
@@ -60,6 +64,10 @@ type ArticleOrder struct {
 	Direction OrderDirection    `json:"direction"`
 }
 
+type AuthorByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 type CreatedAPIKey struct {
 	// The key to send as `Authorization: Bearer <key>`. Store it now: it is not shown again.
 	Key    string    `json:"key"`
@@ -78,10 +86,18 @@ type Mutation struct {
 type Query struct {
 }
 
+type SectionBySlugsInput struct {
+	Slug string `json:"Slug"`
+}
+
 // Live news, over WebSocket (graphql-transport-ws) or Server-Sent Events
 // (`Accept: text/event-stream`). Send your key in the connection_init payload
 // (`{"Authorization": "Bearer <key>"}`) or, over SSE, as the usual header.
 type Subscription struct {
+}
+
+type TagBySlugsInput struct {
+	Slug string `json:"Slug"`
 }
 
 type ArticleOrderField string

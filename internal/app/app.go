@@ -25,6 +25,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -60,6 +61,9 @@ type Parts struct {
 	Preview  preview.Options
 	// EdgePurgeURLs are the CDN edges every write purges (EDGE_PURGE_URLS).
 	EdgePurgeURLs []string
+	// Trusted is TRUSTED_DOCUMENTS, the website's listed operations; nil:
+	// keyless callers may send any document.
+	Trusted *trusted.Documents
 }
 
 // App is an assembled newsgraph.
@@ -157,6 +161,7 @@ func Assemble(ctx context.Context, p Parts) *App {
 		AllowedOrigins: p.AllowedOrigins,
 		Webhooks:       a.Webhooks.Hooks(),
 		Previews:       preview.New(po),
+		Trusted:        p.Trusted,
 	})
 	return a
 }

@@ -247,7 +247,9 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 		private(w.Header())
 		return &executed{status: status, body: body}
 	}
-	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) {
+	// Nor is a part of an incremental (@defer) delivery ever kept.
+	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) ||
+		bytes.Contains(body, []byte(`"hasNext":true`)) {
 		return &executed{status: status, body: body}
 	}
 	r.c.metrics.count("response", TierDB, ResultMiss)

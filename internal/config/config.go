@@ -82,6 +82,10 @@ type Config struct {
 	// (EDGE_PURGE_URLS, comma separated http(s) URLs, e.g. a Varnish
 	// running deploy/varnish/default.vcl; see docs/EDGE.md).
 	EdgePurgeURLs []string
+	// TrustedDocuments is a persisted-documents.json manifest
+	// (TRUSTED_DOCUMENTS): when set, callers without a key may run only
+	// the documents it lists. Reloaded on SIGHUP.
+	TrustedDocuments string
 }
 
 // Embedded reports whether the service runs its own database.
@@ -104,15 +108,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		Host:          env("HOST", ""),
-		MongoURI:      env("MONGODB_URI", ""),
-		MongoDatabase: env("MONGODB_DATABASE", "newsgraph"),
-		DataDir:       env("DATA_DIR", "./data"),
-		RedisURL:      env("REDIS_URL", ""),
-		RedisPrefix:   env("REDIS_PREFIX", "newsgraph:"),
-		DemoEditorKey: env("DEMO_EDITOR_KEY", ""),
-		PublicBaseURL: strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
-		SiteName:      env("SITE_NAME", "newsgraph"),
+		Host:             env("HOST", ""),
+		MongoURI:         env("MONGODB_URI", ""),
+		MongoDatabase:    env("MONGODB_DATABASE", "newsgraph"),
+		DataDir:          env("DATA_DIR", "./data"),
+		RedisURL:         env("REDIS_URL", ""),
+		RedisPrefix:      env("REDIS_PREFIX", "newsgraph:"),
+		DemoEditorKey:    env("DEMO_EDITOR_KEY", ""),
+		PublicBaseURL:    strings.TrimRight(env("PUBLIC_BASE_URL", "http://localhost:8080"), "/"),
+		SiteName:         env("SITE_NAME", "newsgraph"),
+		TrustedDocuments: env("TRUSTED_DOCUMENTS", ""),
 	}
 	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

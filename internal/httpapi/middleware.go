@@ -81,6 +81,19 @@ func isStream(r *http.Request) bool {
 		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
+// incrementalDelivery sends requests for @defer's parts (a POST accepting
+// multipart/mixed) to parts and everything else to next: the parts are a
+// stream, which neither the response cache nor gqlhttp's buffering may hold.
+func incrementalDelivery(parts, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "multipart/mixed") {
+			parts.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // httpMetrics are the request-level series: duration by route and whether
 // the response cache answered, and requests in flight.
 type httpMetrics struct {

@@ -15,26 +15,7 @@ import (
 // cache holds the bylines and terms, the second page costs one.)
 func TestArticlePageCostsAtMostThreeRoundTrips(t *testing.T) {
 	svc := testenv.NewService(t, testenv.ServiceOptions{})
-	sections := []string{"politics", "business", "climate"}
-	for _, s := range sections {
-		svc.AddSection(t, s, s)
-	}
-	for i := 0; i < 8; i++ {
-		svc.AddTag(t, fmt.Sprintf("tag-%d", i), fmt.Sprintf("Tag %d", i))
-	}
-	var authors []*news.Author
-	for i := 0; i < 6; i++ {
-		authors = append(authors, svc.AddAuthor(t, fmt.Sprintf("author-%d", i), fmt.Sprintf("Author %d", i)))
-	}
-	var articles []*news.Article
-	for i := 0; i < 60; i++ {
-		a := testenv.NewArticle(fmt.Sprintf("story-%02d", i), time.Now().Add(-time.Duration(i)*time.Minute))
-		a.Section = sections[i%3]
-		a.Tags = []string{fmt.Sprintf("tag-%d", i%8), fmt.Sprintf("tag-%d", (i+3)%8)}
-		a.AuthorIDs = []string{authors[i%6].ID, authors[(i+1)%6].ID}
-		articles = append(articles, a)
-	}
-	svc.AddArticles(t, articles...)
+	seedBylinedArticles(t, svc, 60)
 
 	// The first list a service serves also learns when the next scheduled
 	// story is due (one find, then remembered); do that first so the count
@@ -56,4 +37,31 @@ func TestArticlePageCostsAtMostThreeRoundTrips(t *testing.T) {
 			t.Errorf("a page of %d articles with authors, section and tags cost %d round trips, want at most 3", first, trips)
 		}
 	}
+}
+
+// seedBylinedArticles adds n stories over three sections, eight tags and six
+// authors, each with two bylines and two tags.
+func seedBylinedArticles(t *testing.T, svc *testenv.Service, n int) []*news.Article {
+	t.Helper()
+	sections := []string{"politics", "business", "climate"}
+	for _, s := range sections {
+		svc.AddSection(t, s, s)
+	}
+	for i := 0; i < 8; i++ {
+		svc.AddTag(t, fmt.Sprintf("tag-%d", i), fmt.Sprintf("Tag %d", i))
+	}
+	var authors []*news.Author
+	for i := 0; i < 6; i++ {
+		authors = append(authors, svc.AddAuthor(t, fmt.Sprintf("author-%d", i), fmt.Sprintf("Author %d", i)))
+	}
+	var articles []*news.Article
+	for i := 0; i < n; i++ {
+		a := testenv.NewArticle(fmt.Sprintf("story-%02d", i), time.Now().Add(-time.Duration(i)*time.Minute))
+		a.Section = sections[i%3]
+		a.Tags = []string{fmt.Sprintf("tag-%d", i%8), fmt.Sprintf("tag-%d", (i+3)%8)}
+		a.AuthorIDs = []string{authors[i%6].ID, authors[(i+1)%6].ID}
+		articles = append(articles, a)
+	}
+	svc.AddArticles(t, articles...)
+	return articles
 }

@@ -26,7 +26,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		Embeds: embeds, Related: d.Related, Search: d.Search,
 		APQCache: d.Cache.PersistedQueries(), Limits: d.Limits, Metrics: d.Metrics,
 		Live: d.Live, AllowedOrigins: d.AllowedOrigins, Webhooks: d.Webhooks, Previews: d.Previews,
-		SEO: site})
+		SEO: site, Trusted: d.Trusted})
+	d.Trusted.Register(d.Metrics)
 	m := newHTTPMetrics(d.Metrics)
 	route := func(pattern, name string, h http.Handler) { mux.Handle(pattern, observe(name, m, d.Logger, h)) }
 
@@ -36,10 +37,14 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// upgrades, event streams) leave the chain after the key check: the
 	// cache and gqlhttp buffer whole answers and the deadline would cut
 	// them off.
-	route("/graphql", "graphql", limitBody(auth.Middleware(d.Keys, d.Limiter, d.Logger,
+	// Trusted documents are checked right after the key, before the cache
+	// or the parser sees the request. @defer's multipart parts skip the
+	// cache and gqlhttp as streams do.
+	executed := withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql))
+	route("/graphql", "graphql", limitBody(auth.Middleware(d.Keys, d.Limiter, d.Logger, d.Trusted.Middleware(
 		streams(loaders.Middleware(d.News.Store(), gql),
-			d.Cache.Responses().Middleware(gqlhttp.Middleware(
-				withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql))))))))
+			incrementalDelivery(executed,
+				d.Cache.Responses().Middleware(gqlhttp.Middleware(executed))))))))
 	route("GET /{$}", "playground", playground.Page())
 	mux.Handle("GET /playground/", playground.Assets())
 	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}

@@ -20,6 +20,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -68,6 +69,9 @@ type Deps struct {
 	// Webhooks and Previews serve webhooks and preview links.
 	Webhooks *webhook.Hooks
 	Previews *preview.Links
+	// Trusted limits keyless callers to the website's listed documents
+	// (TRUSTED_DOCUMENTS); nil restricts nothing.
+	Trusted *trusted.Documents
 }
 
 // NewServer returns the service's whole HTTP handler.

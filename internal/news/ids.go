@@ -55,3 +55,11 @@ func (*Article) isNode() {}
 func (*Author) isNode()  {}
 func (*Section) isNode() {}
 func (*Tag) isNode()     {}
+
+// IsEntity marks the types a federation gateway may look up by key
+// (Article and Author by id, Section and Tag by slug); the GraphQL layer's
+// generated _Entity union is bound to it.
+func (Article) IsEntity() {}
+func (Author) IsEntity()  {}
+func (Section) IsEntity() {}
+func (Tag) IsEntity()     {}

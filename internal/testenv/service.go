@@ -24,6 +24,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/trusted"
 	"github.com/newsgraph/newsgraph/internal/webhook"
 )
 
@@ -88,6 +89,8 @@ type ServiceOptions struct {
 	Preview preview.Options
 	// EdgePurgeURLs is EDGE_PURGE_URLS.
 	EdgePurgeURLs []string
+	// Trusted is TRUSTED_DOCUMENTS (nil: unrestricted).
+	Trusted *trusted.Documents
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -126,6 +129,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
 		Around:         o.Around, Listener: o.Listener, EdgePurgeURLs: o.EdgePurgeURLs,
 		Webhooks: o.Webhooks, Preview: o.Preview,
+		Trusted: o.Trusted,
 	})
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
