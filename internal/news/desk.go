@@ -144,7 +144,7 @@ func insertUnique(slug *string, given bool, insert func() error) error {
 		if given || n > maxSlugSuffix {
 			return BadInput("input.slug", "%q is taken", base)
 		}
-		*slug = strings.TrimRight(base[:min(len(base), maxSlugLen-4)], "-") + fmt.Sprintf("-%d", n)
+		*slug = strings.TrimRight(base[:min(len(base), MaxSlugLen-4)], "-") + fmt.Sprintf("-%d", n)
 	}
 }
 

@@ -189,7 +189,7 @@ func setSlug(dst, given *string) error {
 		return nil
 	}
 	if !ValidSlug(*given) {
-		return BadInput("input.slug", "must be 1 to %d lower-case letters, digits and single hyphens", maxSlugLen)
+		return BadInput("input.slug", "must be 1 to %d lower-case letters, digits and single hyphens", MaxSlugLen)
 	}
 	*dst = *given
 	return nil
