@@ -67,7 +67,7 @@ func Import(ctx context.Context, r io.Reader, im *bulk.Importer) error {
 				return cerr
 			}
 			if s, perr := parse(line, n); perr != nil {
-				im.Fail(fmt.Sprintf("line %d", n), perr)
+				im.Fail(s.Label, perr)
 			} else if aerr := im.Add(ctx, s); aerr != nil {
 				return aerr
 			}
@@ -81,21 +81,24 @@ func Import(ctx context.Context, r io.Reader, im *bulk.Importer) error {
 	}
 }
 
+// parse maps line n; the story's Label is set even when it fails.
 func parse(line []byte, n int) (bulk.Story, error) {
+	s := bulk.Story{Label: fmt.Sprintf("line %d", n)}
 	if len(line) > maxLine {
-		return bulk.Story{}, fmt.Errorf("longer than %d MB", maxLine>>20)
+		return s, fmt.Errorf("longer than %d MB", maxLine>>20)
 	}
 	var in story
 	d := json.NewDecoder(bytes.NewReader(line))
 	d.DisallowUnknownFields()
-	if err := d.Decode(&in); err != nil {
-		return bulk.Story{}, fmt.Errorf("not a story: %w", err)
-	}
-	s := bulk.Story{Label: fmt.Sprintf("line %d", n), Status: news.Status(strings.ToUpper(in.Status)),
-		PublishedAt: in.PublishedAt, TermNames: map[string]string{}}
+	err := d.Decode(&in)
 	if in.Headline != nil {
 		s.Label = fmt.Sprintf("line %d %q", n, *in.Headline)
 	}
+	if err != nil {
+		return s, fmt.Errorf("not a story: %w", err)
+	}
+	s.Status, s.PublishedAt = news.Status(strings.ToUpper(in.Status)), in.PublishedAt
+	s.TermNames = map[string]string{}
 	switch {
 	case in.ExternalID != "":
 		s.Key = "jsonl:" + in.ExternalID
