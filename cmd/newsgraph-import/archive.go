@@ -76,7 +76,7 @@ func runArchive(ctx context.Context, format string, args []string, getenv func(s
 
 	// The query index is told of each batch here once it exists:
 	// Options.Index takes anything with IndexArticles.
-	im := bulk.New(st, news.NewDesk(st, news.Listeners{}), bulk.Options{Progress: stdout})
+	im := bulk.New(st, news.NewDesk(st, news.Listeners{}), bulk.Options{Progress: stdout, InPlace: !cfg.Embedded()})
 	fmt.Fprintf(stdout, "importing %s (%s) into %s\n", name, format, where(cfg))
 	readErr := archiveReaders[format](ctx, in, im, stdout)
 	sum, err := im.Close(ctx)

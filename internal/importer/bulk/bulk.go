@@ -61,6 +61,11 @@ type Options struct {
 	Index Indexer
 	// Progress receives a line per problem and one per batch.
 	Progress io.Writer
+	// InPlace updates stories already stored in place, as a real MongoDB
+	// should; off, they are replaced by delete and insert, which FerretDB
+	// on SQLite does in two round trips instead of a scan per story (see
+	// store.UpsertArticles).
+	InPlace bool
 	// Now is the import's clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -212,7 +217,7 @@ func (im *Importer) flush(ctx context.Context) error {
 		for i, p := range batch {
 			arts[i] = p.article
 		}
-		out, err := im.store.UpsertArticles(ctx, arts)
+		out, err := im.store.UpsertArticles(ctx, arts, im.opts.InPlace)
 		if err != nil {
 			return err
 		}
@@ -278,7 +283,7 @@ func (im *Importer) ensureTerms(ctx context.Context, batch []pending) error {
 		}
 	}
 	im.sum.TermsEnsured += len(terms)
-	return im.store.UpsertTerms(ctx, terms)
+	return im.store.EnsureTerms(ctx, terms)
 }
 
 // bylines finds or creates each author, once per run: matched by name,
