@@ -39,11 +39,11 @@ const storyQuery = `query($slug: String!) { article(slug: $slug) {
 
 type story struct {
 	ID, Slug, Headline, Dek, Body, Status string
-	PublishedAt                            *time.Time
-	Authors                                []struct{ Slug, Name string }
-	Section                                *struct{ Slug, Name string }
-	Tags                                   []struct{ Slug, Name string }
-	FeaturedImage                          *struct{ URL, Alt, Caption string }
+	PublishedAt                           *time.Time
+	Authors                               []struct{ Slug, Name string }
+	Section                               *struct{ Slug, Name string }
+	Tags                                  []struct{ Slug, Name string }
+	FeaturedImage                         *struct{ URL, Alt, Caption string }
 }
 
 func get(t *testing.T, svc *testenv.Service, slug string, header ...string) *story {
