@@ -50,6 +50,10 @@ type config struct {
 	workloads        map[string]bool
 	jsonOut          string
 	cpuProfile       string
+	// cold runs the cold benchmark instead (cold.go).
+	cold        bool
+	coldSizes   []int
+	coldSamples int
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -70,6 +74,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	list := fs.String("workloads", "w1,w2,w3", "workloads to run: w1 article POST, w2 front page, w3 article APQ GET")
 	fs.StringVar(&cfg.jsonOut, "json", "", "also write the results to this file as JSON")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measurements to this file; samples carry the labels server=service|raw, workload=w1|w2|w3 and client=load (go tool pprof -tagfocus server=service)")
+	fs.BoolVar(&cfg.cold, "cold", false, "run the cold benchmark instead: the first, uncached request of each kind at each -cold-sizes, embedded database, no Redis")
+	sizes := fs.String("cold-sizes", "1000,10000,100000", "archive sizes for -cold")
+	fs.IntVar(&cfg.coldSamples, "cold-samples", 20, "requests of each kind per size for -cold, each to a cold cache")
 	if len(args) > 0 {
 		args = args[1:]
 	}
@@ -78,6 +85,15 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if cfg.articles < 1 || cfg.conns < 1 || cfg.duration <= 0 || cfg.warmup < 0 {
 		return nil, errors.New("-n and -c must be at least 1, -d positive, -warmup not negative")
+	}
+	if cfg.cold {
+		var err error
+		if cfg.coldSizes, err = parseSizes(*sizes); err != nil {
+			return nil, err
+		}
+		if cfg.coldSamples < 1 {
+			return nil, errors.New("-cold-samples must be at least 1")
+		}
 	}
 	cfg.workloads = map[string]bool{}
 	for _, w := range strings.Split(*list, ",") {
@@ -102,6 +118,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg, err := parseFlags(args, getenv, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.cold {
+		return runCold(ctx, cfg.coldSizes, cfg.coldSamples, stdout)
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	runID := randomHex()

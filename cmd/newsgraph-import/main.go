@@ -1,4 +1,5 @@
-// Command newsgraph-import turns plain-text stories (headline, paragraphs,
+// Command newsgraph-import migrates whole archives (the wordpress and
+// jsonl subcommands, archive.go) and turns plain-text stories (headline, paragraphs,
 // "Read the X's full story here", "Featured image: Y", a closing byline
 // block) into DRAFT articles, through the same desk path as the
 // importArticle mutation: author matched by name or created, revision and
@@ -25,6 +26,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/importer"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/store"
 )
 
 func main() {
@@ -44,6 +46,8 @@ type result struct {
 }
 
 const usage = `usage: newsgraph-import [--dry-run] FILE...
+       newsgraph-import wordpress FILE.xml   (see newsgraph-import wordpress -h)
+       newsgraph-import jsonl FILE.jsonl
 
 Imports plain-text stories as DRAFT articles and prints, as a JSON array,
 each file's outcome: the stored draft's ID and slug, or why it was refused.
@@ -71,6 +75,9 @@ var actor = news.Viewer{Role: news.RoleEditor, KeyName: "import CLI"}
 // run is the whole command, callable from tests: args without the program
 // name; it returns the exit status.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && archiveReaders[args[0]] != nil {
+		return runArchive(ctx, args[0], args[1:], getenv, stdin, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("newsgraph-import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
@@ -97,17 +104,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	var desk *news.Desk
 	if !*dryRun {
-		cfg, err := config.FromEnv(getenv)
-		if err != nil {
-			return fail(err)
-		}
-		st, closeDB, err := devdb.OpenOffline(ctx, cfg)
-		if err != nil {
+		var st *store.Store
+		var closeDB func()
+		var err error
+		if ctx, _, st, closeDB, err = openDatabase(ctx, getenv); err != nil {
 			return fail(err)
 		}
 		defer closeDB()
 		desk = news.NewDesk(st, news.Listeners{})
-		ctx = news.WithViewer(ctx, actor)
 	}
 
 	results := []result{}
@@ -140,6 +144,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fail(err)
 	}
 	return status
+}
+
+// openDatabase opens the server's database, as newsgraph-keys does, and
+// credits what is written to the import CLI.
+func openDatabase(ctx context.Context, getenv func(string) string) (context.Context, config.Config, *store.Store, func(), error) {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return ctx, cfg, nil, nil, err
+	}
+	st, closeDB, err := devdb.OpenOffline(ctx, cfg)
+	if err != nil {
+		return ctx, cfg, nil, nil, err
+	}
+	return news.WithViewer(ctx, actor), cfg, st, closeDB, nil
 }
 
 func read(name string, stdin io.Reader) (string, error) {

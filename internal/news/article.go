@@ -50,6 +50,10 @@ type Article struct {
 	CreatedAt     time.Time  `bson:"createdAt"`
 	UpdatedAt     time.Time  `bson:"updatedAt"`
 	Version       int        `bson:"version"`
+	// ImportKey names the story in the system it was migrated from
+	// ("wordpress:<guid>"); the importer derives ID from it, so importing
+	// the same export again updates the story instead of adding another.
+	ImportKey string `bson:"importKey,omitempty"`
 }
 
 // StatusAt is the workflow status as of now: a published story whose time

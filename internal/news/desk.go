@@ -144,8 +144,15 @@ func insertUnique(slug *string, given bool, insert func() error) error {
 		if given || n > maxSlugSuffix {
 			return BadInput("input.slug", "%q is taken", base)
 		}
-		*slug = strings.TrimRight(base[:min(len(base), maxSlugLen-4)], "-") + fmt.Sprintf("-%d", n)
+		*slug = SuffixedSlug(base, n)
 	}
+}
+
+// SuffixedSlug is base with -n on the end, as WordPress and the desk make
+// a taken slug unique, shortened first where needed to stay a valid slug.
+func SuffixedSlug(base string, n int) string {
+	suffix := fmt.Sprintf("-%d", n)
+	return strings.TrimRight(base[:min(len(base), MaxSlugLen-len(suffix))], "-") + suffix
 }
 
 // CreateArticle stores a new DRAFT.

@@ -68,6 +68,24 @@ const (
 // apply validates in and writes it into a. Nothing is stored here, so a
 // rejected input leaves no trace.
 func (d *Desk) apply(ctx context.Context, a *Article, in ArticleInput) error {
+	if err := applyText(a, in); err != nil {
+		return err
+	}
+	var err error
+	if in.AuthorIDs != nil {
+		if a.AuthorIDs, err = d.bylines(ctx, in.AuthorIDs); err != nil {
+			return err
+		}
+	}
+	if err := d.terms(ctx, a, in); err != nil {
+		return err
+	}
+	return applyMedia(a, in)
+}
+
+// applyText checks and writes the headline, dek, body and slug: the rules
+// every way in (the desk, the importers) shares.
+func applyText(a *Article, in ArticleInput) error {
 	var err error
 	if in.Headline != nil {
 		if a.Headline, err = plainText("input.headline", *in.Headline, 1, MaxHeadlineRunes); err != nil {
@@ -87,17 +105,12 @@ func (d *Desk) apply(ctx context.Context, a *Article, in ArticleInput) error {
 			return err
 		}
 	}
-	if err := setSlug(&a.Slug, in.Slug); err != nil {
-		return err
-	}
-	if in.AuthorIDs != nil {
-		if a.AuthorIDs, err = d.bylines(ctx, in.AuthorIDs); err != nil {
-			return err
-		}
-	}
-	if err := d.terms(ctx, a, in); err != nil {
-		return err
-	}
+	return setSlug(&a.Slug, in.Slug)
+}
+
+// applyMedia checks and writes the featured image and the source.
+func applyMedia(a *Article, in ArticleInput) error {
+	var err error
 	if in.FeaturedImage != nil {
 		if a.FeaturedImage, err = image("input.featuredImage", *in.FeaturedImage); err != nil {
 			return err
@@ -189,7 +202,7 @@ func setSlug(dst, given *string) error {
 		return nil
 	}
 	if !ValidSlug(*given) {
-		return BadInput("input.slug", "must be 1 to %d lower-case letters, digits and single hyphens", maxSlugLen)
+		return BadInput("input.slug", "must be 1 to %d lower-case letters, digits and single hyphens", MaxSlugLen)
 	}
 	*dst = *given
 	return nil

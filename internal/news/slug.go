@@ -7,8 +7,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// maxSlugLen is the longest slug Slugify produces and ValidSlug accepts.
-const maxSlugLen = 80
+// MaxSlugLen is the longest slug Slugify produces and ValidSlug accepts:
+// WordPress's 200 (its post_name column), so an archive migrated from it
+// keeps every address it had.
+const MaxSlugLen = 200
 
 // slugLetters transliterates the Latin letters that NFKD leaves alone
 // because they are letters in their own right, not a base letter plus a
@@ -67,9 +69,9 @@ func isSlugQuote(r rune) bool {
 // transliterated to ASCII (é→e, ß→ss, ø→o, þ→th...), apostrophes and quotes
 // are removed, everything is lowercased, and every run of other characters
 // becomes a single hyphen, with none at either end. Letters of other scripts
-// are dropped like punctuation. A slug longer than maxSlugLen is cut at the
+// are dropped like punctuation. A slug longer than MaxSlugLen is cut at the
 // last hyphen that keeps it within the limit (or, for one huge word, at
-// maxSlugLen bytes). It returns "" when nothing usable remains; callers must
+// MaxSlugLen bytes). It returns "" when nothing usable remains; callers must
 // supply a fallback then.
 func Slugify(s string) string {
 	// Quotes go first: NFKD would turn ´ into a space plus a combining
@@ -86,7 +88,7 @@ func Slugify(s string) string {
 	s = norm.NFKD.String(s)
 
 	var b strings.Builder
-	b.Grow(min(len(s), maxSlugLen+8))
+	b.Grow(min(len(s), MaxSlugLen+8))
 	hyphen := false // a separator is pending
 	emit := func(part string) {
 		if hyphen && b.Len() > 0 {
@@ -110,32 +112,32 @@ func Slugify(s string) string {
 				hyphen = true
 			}
 		}
-		if b.Len() > 2*maxSlugLen {
+		if b.Len() > 2*MaxSlugLen {
 			break // enough to cut from; don't build a huge string
 		}
 	}
 	return cutSlug(b.String())
 }
 
-// cutSlug shortens a well-formed slug to at most maxSlugLen bytes, preferring
+// cutSlug shortens a well-formed slug to at most MaxSlugLen bytes, preferring
 // to cut between words.
 func cutSlug(slug string) string {
-	if len(slug) <= maxSlugLen {
+	if len(slug) <= MaxSlugLen {
 		return slug
 	}
-	if slug[maxSlugLen] == '-' {
-		return slug[:maxSlugLen]
+	if slug[MaxSlugLen] == '-' {
+		return slug[:MaxSlugLen]
 	}
-	if i := strings.LastIndexByte(slug[:maxSlugLen], '-'); i > 0 {
+	if i := strings.LastIndexByte(slug[:MaxSlugLen], '-'); i > 0 {
 		return slug[:i]
 	}
-	return slug[:maxSlugLen]
+	return slug[:MaxSlugLen]
 }
 
-// ValidSlug reports whether s is a well-formed slug: 1 to maxSlugLen
+// ValidSlug reports whether s is a well-formed slug: 1 to MaxSlugLen
 // characters, groups of [a-z0-9] joined by single hyphens.
 func ValidSlug(s string) bool {
-	if len(s) == 0 || len(s) > maxSlugLen || s[0] == '-' || s[len(s)-1] == '-' {
+	if len(s) == 0 || len(s) > MaxSlugLen || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

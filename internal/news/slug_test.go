@@ -34,29 +34,34 @@ func TestSlugify(t *testing.T) {
 		{"only punctuation", "!!! — ...", ""},
 		{"emoji dropped", "Hot 🔥 take", "hot-take"},
 		{
-			"cut at 80 on a hyphen boundary",
-			strings.Repeat("abcdefghi ", 10), // slug[79] is a hyphen
-			strings.TrimSuffix(strings.Repeat("abcdefghi-", 8), "-"),
+			"cut at 200 on a hyphen boundary",
+			strings.Repeat("abcdefghi ", 25), // slug[199] is a hyphen
+			strings.TrimSuffix(strings.Repeat("abcdefghi-", 20), "-"),
 		},
 		{
-			"exactly 80 when the 81st character is a hyphen",
-			strings.Repeat("abcdefgh ", 12),
-			strings.TrimSuffix(strings.Repeat("abcdefgh-", 9), "-"),
+			"exactly 200 when the 201st character is a hyphen",
+			strings.Repeat("ab ", 70), // slug[200] is a hyphen
+			strings.Repeat("ab-", 66) + "ab",
 		},
 		{
-			"80 characters are kept whole",
-			strings.Repeat("a", 80),
-			strings.Repeat("a", 80),
+			"200 characters are kept whole",
+			strings.Repeat("a", 200),
+			strings.Repeat("a", 200),
 		},
 		{
-			"one huge word is cut at 80",
+			"a WordPress-length slug of 150 characters is kept whole",
+			strings.Repeat("abcdefghi ", 15),
+			strings.TrimSuffix(strings.Repeat("abcdefghi-", 15), "-"),
+		},
+		{
+			"one huge word is cut at 200",
+			strings.Repeat("x", 500),
 			strings.Repeat("x", 200),
-			strings.Repeat("x", 80),
 		},
 		{
 			"cut never ends in a hyphen",
-			"Ünïcödé " + strings.Repeat("long-words ", 20),
-			"unicode-long-words-long-words-long-words-long-words-long-words-long-words-long",
+			"Ünïcödé " + strings.Repeat("long-words ", 30),
+			"unicode" + strings.Repeat("-long-words", 17) + "-long",
 		},
 	}
 	for _, tt := range tests {
@@ -80,10 +85,10 @@ func TestValidSlug(t *testing.T) {
 		{"a", true},
 		{"hello-world", true},
 		{"2024-q3-results", true},
-		{strings.Repeat("a", 80), true},
-		{strings.Repeat("ab-", 26) + "ab", true},
+		{strings.Repeat("a", 200), true},
+		{strings.Repeat("ab-", 66) + "ab", true},
 		{"", false},
-		{strings.Repeat("a", 81), false},
+		{strings.Repeat("a", 201), false},
 		{"-a", false},
 		{"a-", false},
 		{"-", false},
@@ -105,7 +110,7 @@ func TestValidSlug(t *testing.T) {
 func FuzzSlugify(f *testing.F) {
 	for _, s := range []string{
 		"Hello World", "Council’s “bold” plan", "Straße", "Ærø Łódź Þing", "Москва", "東京",
-		"--a--b--", strings.Repeat("word ", 30), strings.Repeat("x", 100), "ŉ ǅ ﬁ Ｆ ½", "\xff\xfe",
+		"--a--b--", strings.Repeat("word ", 60), strings.Repeat("x", 250), "ŉ ǅ ﬁ Ｆ ½", "\xff\xfe",
 	} {
 		f.Add(s)
 	}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/newsgraph/newsgraph/internal/app"
+	"github.com/newsgraph/newsgraph/internal/devdb"
+	"github.com/newsgraph/newsgraph/internal/importer/bulk"
+	"github.com/newsgraph/newsgraph/internal/store"
+)
+
+// The cold benchmark (-cold): for each archive size, a fresh embedded
+// database seeded in bulk, the service assembled as in production without
+// Redis, and the first, uncached request of each kind, over HTTP with
+// GraphQL documents. Every measured request follows a purge of all caches,
+// so each is a miss in the L1, the object cache and the response cache,
+// and targets differ from one sample to the next.
+
+const card = `id slug headline dek publishedAt featuredImage { url alt } authors { name slug } section { slug name } tags { slug name }`
+
+// coldKind is one kind of request: next makes the i-th sample's document
+// and variables; prepare, when set, runs unmeasured before it (and may
+// return extra variables, e.g. a deep page's cursor).
+type coldKind struct {
+	name    string
+	next    func(i int) (string, map[string]any)
+	prepare func(ctx context.Context, post poster, i int) (map[string]any, error)
+}
+
+type poster func(ctx context.Context, query string, vars map[string]any) (json.RawMessage, error)
+
+func coldKinds(nr *newsroom) []coldKind {
+	pick := func(i, n int) int { return (i * 7919) % n }
+	listQuery := func(filter string) string {
+		return `query($first: Int, $after: String, $v: String) { articles(first: $first, after: $after, filter: {` + filter + `}) { edges { node { ` + card + ` } } pageInfo { endCursor hasNextPage } } }`
+	}
+	section := func(i int) string { return strings.ToLower(sectionNames[i%len(sectionNames)]) }
+	return []coldKind{
+		{name: "article by slug", next: func(i int) (string, map[string]any) {
+			return `query($slug: String!) { article(slug: $slug) { ` + card + ` body(format: HTML) wordCount readingTimeMinutes } }`,
+				map[string]any{"slug": nr.articles[pick(i, len(nr.articles))].Slug}
+		}},
+		{name: "front page (20)", next: func(int) (string, map[string]any) {
+			return `{ articles(first: 20) { edges { node { ` + card + ` } } pageInfo { endCursor hasNextPage } } }`, nil
+		}},
+		{name: "section page", next: func(i int) (string, map[string]any) {
+			return listQuery("section: $v"), map[string]any{"first": 20, "v": section(i)}
+		}},
+		{name: "tag page", next: func(i int) (string, map[string]any) {
+			return `query($first: Int, $v: String!) { articles(first: $first, filter: {tags: [$v]}) { edges { node { ` + card + ` } } } }`,
+				map[string]any{"first": 20, "v": tagWords[i%len(tagWords)]}
+		}},
+		{name: "author page", next: func(i int) (string, map[string]any) {
+			return listQuery("author: $v"), map[string]any{"first": 20, "v": nr.authors[pick(i, len(nr.authors))].Slug}
+		}},
+		{name: "page 7 of a section", next: func(i int) (string, map[string]any) {
+			return listQuery("section: $v"), map[string]any{"first": 20, "v": section(i)}
+		}, prepare: func(ctx context.Context, post poster, i int) (map[string]any, error) {
+			// Pages 1-6 are 120 stories: one page of 100 and one of 20.
+			after := any(nil)
+			for _, first := range []int{100, 20} {
+				data, err := post(ctx, `query($first: Int, $after: String, $v: String) { articles(first: $first, after: $after, filter: {section: $v}) { pageInfo { endCursor } } }`,
+					map[string]any{"first": first, "after": after, "v": section(i)})
+				if err != nil {
+					return nil, err
+				}
+				var page struct {
+					Articles struct{ PageInfo struct{ EndCursor string } }
+				}
+				if err := json.Unmarshal(data, &page); err != nil {
+					return nil, err
+				}
+				if c := page.Articles.PageInfo.EndCursor; c != "" {
+					after = c // a small archive has no page 7: the last page then
+				}
+			}
+			return map[string]any{"after": after}, nil
+		}},
+		{name: "search, 2 words", next: func(i int) (string, map[string]any) {
+			w1, w2 := searchWords[i%len(searchWords)], searchWords[(i+5)%len(searchWords)]
+			return `query($q: String!) { search(query: $q, first: 10) { edges { node { snippet article { ` + card + ` } } } } }`,
+				map[string]any{"q": w1 + " " + w2}
+		}},
+		{name: "related (5)", next: func(i int) (string, map[string]any) {
+			return `query($slug: String!) { article(slug: $slug) { id related(first: 5) { score reasons article { ` + card + ` } } } }`,
+				map[string]any{"slug": nr.articles[pick(i+1, len(nr.articles))].Slug}
+		}},
+	}
+}
+
+// searchWords are words of the synthetic prose that search does not ignore.
+var searchWords = []string{"council", "river", "plan", "residents", "rents", "commutes", "officials", "budget",
+	"schools", "clinics", "routes", "districts", "families", "decision", "mayor", "timetable", "contracts", "committee"}
+
+// coldResult is one kind's samples at one size.
+type coldResult struct {
+	kind     string
+	p50, p99 time.Duration
+}
+
+// runCold measures each size in its own temporary database.
+func runCold(ctx context.Context, sizes []int, samples int, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "newsgraph cold bench: %s, embedded FerretDB on SQLite, no Redis, %d samples per kind, each after a purge of every cache\n",
+		time.Now().UTC().Format(time.RFC3339), samples)
+	for _, n := range sizes {
+		if err := coldSize(ctx, n, samples, stdout); err != nil {
+			return fmt.Errorf("%d stories: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
+	dir, err := os.MkdirTemp("", "newsgraph-cold-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	db, err := devdb.Start(dir, quiet)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := store.OpenWithIndexes(ctx, db.URI(), "newsgraph", store.Options{Timeout: 2 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer st.Shutdown()
+
+	nr := buildNewsroom(n, time.Now(), 1)
+	t0 := time.Now()
+	if err := st.InsertTerms(ctx, nr.terms); err != nil {
+		return err
+	}
+	if err := st.InsertAuthors(ctx, nr.authors); err != nil {
+		return err
+	}
+	// The importer's bulk writer, batch by batch.
+	for i := 0; i < len(nr.articles); i += bulk.BatchSize {
+		if _, err := st.UpsertArticles(ctx, nr.articles[i:min(i+bulk.BatchSize, len(nr.articles))], false); err != nil {
+			return err
+		}
+	}
+	seeded := time.Since(t0)
+
+	appCtx, stopApp := context.WithCancel(ctx)
+	a := app.Assemble(appCtx, app.Parts{Store: st, Logger: quiet, BaseURL: "https://news.example.test",
+		SiteName: "newsgraph cold bench", RequestTimeout: 2 * time.Minute})
+	defer func() { stopApp(); a.Wait() }()
+	url, stop, err := serve(a.Handler, "service", "cold")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	client := &http.Client{Timeout: 3 * time.Minute}
+	post := func(ctx context.Context, query string, vars map[string]any) (json.RawMessage, error) {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		var out struct {
+			Data   json.RawMessage
+			Errors []struct{ Message string }
+		}
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			return nil, fmt.Errorf("HTTP %d: %w", res.StatusCode, err)
+		}
+		if len(out.Errors) > 0 {
+			return nil, fmt.Errorf("GraphQL error: %s", out.Errors[0].Message)
+		}
+		return out.Data, nil
+	}
+
+	var results []coldResult
+	for _, k := range coldKinds(nr) {
+		took := make([]time.Duration, 0, samples)
+		for i := range samples {
+			query, vars := k.next(i)
+			if k.prepare != nil {
+				extra, err := k.prepare(ctx, post, i)
+				if err != nil {
+					return fmt.Errorf("%s: %w", k.name, err)
+				}
+				for key, v := range extra {
+					vars[key] = v
+				}
+			}
+			a.Cache.PurgeAll(ctx)
+			t := time.Now()
+			if _, err := post(ctx, query, vars); err != nil {
+				return fmt.Errorf("%s: %w", k.name, err)
+			}
+			took = append(took, time.Since(t))
+		}
+		slices.Sort(took)
+		results = append(results, coldResult{kind: k.name, p50: took[len(took)/2], p99: took[min(len(took)-1, len(took)*99/100)]})
+	}
+	fmt.Fprintf(stdout, "\n%d stories: seeded in %s (%.0f stories/s, the importer's bulk writer); index build n/a; index size n/a\n",
+		n, seeded.Round(time.Millisecond), float64(n)/seeded.Seconds())
+	fmt.Fprintln(stdout, "| request | p50 ms | p99 ms |")
+	fmt.Fprintln(stdout, "|---|---|---|")
+	for _, r := range results {
+		fmt.Fprintf(stdout, "| %s | %s | %s |\n", r.kind, strconv.FormatFloat(ms(r.p50), 'f', 1, 64), strconv.FormatFloat(ms(r.p99), 'f', 1, 64))
+	}
+	return nil
+}
+
+// parseSizes reads -cold-sizes: "1000,10000".
+func parseSizes(s string) ([]int, error) {
+	var sizes []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 200 {
+			return nil, fmt.Errorf("-cold-sizes: %q is not a number of stories of at least 200", f)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
