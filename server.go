@@ -27,6 +27,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
+	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
@@ -130,8 +131,22 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		}
 		log.Info("demo content", "loaded_now", loaded)
 	}
+	ix, err := openIndex(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	if loaded {
+		// A bulk load bypasses the write paths: the index is rebuilt.
+		if err := ix.RequireRebuild(); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		ix.Wait() // its catch-up stops with ctx
+		_ = ix.Close()
+	}()
 	a := app.Assemble(ctx, app.Parts{
-		Store: st, Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
+		Store: st, Redis: rdb, Index: ix, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
 		BaseURL: cfg.PublicBaseURL, SiteName: cfg.SiteName,
 		Live: live.Options{ConnectionsPerKey: cfg.LiveConnectionsPerKey},
 		Limits: graph.Limits{MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
@@ -185,6 +200,24 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openIndex opens the query index where the configuration says; Assemble
+// starts it (a rebuild from MongoDB when it was never built, /readyz saying
+// "indexing" meanwhile; a catch-up otherwise).
+func openIndex(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*index.Index, error) {
+	dir := cfg.IndexDir
+	if cfg.IndexInMemory {
+		dir = ""
+	}
+	ix, err := index.Open(ctx, dir, index.Options{Source: st, Logger: log, CatchUpEvery: cfg.IndexCatchUp})
+	if err != nil {
+		return nil, err
+	}
+	n, _ := ix.Count()
+	log.Info("query index", "dir", dir, "in_memory", dir == "", "stories", n, "built", ix.Built(),
+		"watermark", ix.Watermark())
+	return ix, nil
 }
 
 // playgroundURL is where a person on this machine opens the playground.

@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
+	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
@@ -51,6 +53,11 @@ type Parts struct {
 	Around func(news.Store) news.Store
 	// Listener also hears every write the desk lands.
 	Listener news.Listener
+	// Index is the query index lists, search, related stories and slugs
+	// are answered from (its Source should be Store); nil builds one in
+	// memory from Store before Assemble returns (tests, small tools).
+	// Assemble starts its catch-up; Wait waits for it.
+	Index *index.Index
 }
 
 // App is an assembled newsgraph.
@@ -62,8 +69,10 @@ type App struct {
 	Keys    *auth.Keys
 	Live    *live.Hub
 	Related *related.Finder
+	Index   *index.Index
 
-	flushed chan struct{}
+	flushed  chan struct{}
+	ownIndex bool
 }
 
 // Assemble wires the parts and starts what runs in the background (the
@@ -76,14 +85,28 @@ func Assemble(ctx context.Context, p Parts) *App {
 	if p.Logger == nil {
 		p.Logger = slog.Default()
 	}
+	ix := p.Index
+	own := ix == nil
+	if own {
+		ix = inMemoryIndex(ctx, p)
+	}
+	ix.Start(ctx)
+
 	co := p.Cache
 	co.Redis, co.Prefix, co.Logger, co.Registerer = p.Redis, p.Prefix, p.Logger, p.Metrics
+	// Another instance's write reaches this instance's index before its
+	// cache, and before this instance confirms it.
+	co.Refresh = ix.Refresh
 	c := cache.New(co)
 	c.Start(ctx)
-	a := &App{Cache: c, Keys: auth.NewKeys(p.Store), flushed: make(chan struct{})}
+	a := &App{Cache: c, Keys: auth.NewKeys(p.Store), Index: ix, ownIndex: own, flushed: make(chan struct{})}
 	go func() { c.Trending().Run(ctx); close(a.flushed) }()
 
-	cached := c.Wrap(p.Store)
+	// Lists, slugs, related stories and search ask the index which stories;
+	// the stories come through the cache, by _id.
+	indexed := ix.Reads(p.Store)
+	cached := c.Wrap(indexed)
+	indexed.HydrateThrough(cached)
 	var reads news.Store = cached
 	if p.Around != nil {
 		reads = p.Around(reads)
@@ -98,10 +121,10 @@ func Assemble(ctx context.Context, p Parts) *App {
 	a.Live = live.New(lo)
 	a.Live.Start(ctx)
 
-	// Every write the desk lands invalidates the cache (here and, confirmed,
-	// on every other instance), the related-stories lists, and tells
-	// subscribers.
-	listeners := news.Listeners{c, a.Related, a.Live}
+	// Every write the desk lands goes into the index, then invalidates the
+	// cache (here and, confirmed, on every other instance, whose indexes
+	// re-read it first), the related-stories lists, and tells subscribers.
+	listeners := news.Listeners{ix, c, a.Related, a.Live}
 	if p.Listener != nil {
 		listeners = append(listeners, p.Listener)
 	}
@@ -120,7 +143,7 @@ func Assemble(ctx context.Context, p Parts) *App {
 		SiteName:       p.SiteName,
 		Cache:          c,
 		Metrics:        p.Metrics,
-		Ready:          map[string]httpapi.Pinger{"mongodb": p.Store},
+		Ready:          map[string]httpapi.Pinger{"mongodb": p.Store, "index": ix},
 		Optional:       map[string]httpapi.Pinger{"redis": c},
 		Limits:         p.Limits,
 		RequestTimeout: p.RequestTimeout,
@@ -130,9 +153,28 @@ func Assemble(ctx context.Context, p Parts) *App {
 }
 
 // Wait blocks, once ctx has ended, until the background work has stopped
-// (the last view counts flushed, subscriptions closed).
+// (the last view counts flushed, subscriptions closed, the index's
+// catch-up ended). An index Assemble built is closed.
 func (a *App) Wait() {
 	a.Cache.Wait()
 	<-a.flushed
 	a.Live.Wait()
+	a.Index.Wait()
+	if a.ownIndex {
+		_ = a.Index.Close()
+	}
+}
+
+// inMemoryIndex builds an index from p.Store before returning.
+func inMemoryIndex(ctx context.Context, p Parts) *index.Index {
+	ix, err := index.Open(ctx, "", index.Options{Source: p.Store, Logger: p.Logger})
+	if err == nil {
+		err = ix.Rebuild(ctx)
+	}
+	if err != nil {
+		// An in-memory index fails only on a programming error (its
+		// mapping) or a database that cannot be read at all.
+		panic(fmt.Sprintf("query index: %v", err))
+	}
+	return ix
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,14 @@ type Config struct {
 	// MaxComplexity and MaxDepth bound one operation
 	// (GRAPHQL_MAX_COMPLEXITY, default 3000; GRAPHQL_MAX_DEPTH, default 12).
 	MaxComplexity, MaxDepth int
+	// IndexDir holds the query index (INDEX_DIR, default DATA_DIR/index);
+	// IndexInMemory keeps it in memory instead, rebuilt at every start
+	// (INDEX_IN_MEMORY, default false).
+	IndexDir      string
+	IndexInMemory bool
+	// IndexCatchUp is how often the index reads what other processes wrote
+	// to MongoDB (INDEX_CATCHUP_INTERVAL, default 30s; "off" never).
+	IndexCatchUp time.Duration
 }
 
 // Embedded reports whether the service runs its own database.
@@ -135,6 +144,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.LiveConnectionsPerKey, err = strconv.Atoi(env("LIVE_CONNECTIONS_PER_KEY", "100")); err != nil || c.LiveConnectionsPerKey < 1 {
 		return Config{}, fmt.Errorf("LIVE_CONNECTIONS_PER_KEY: %q is not a positive number", getenv("LIVE_CONNECTIONS_PER_KEY"))
+	}
+	c.IndexDir = env("INDEX_DIR", filepath.Join(c.DataDir, "index"))
+	if c.IndexInMemory, err = strconv.ParseBool(env("INDEX_IN_MEMORY", "false")); err != nil {
+		return Config{}, fmt.Errorf("INDEX_IN_MEMORY: %q is not true or false", getenv("INDEX_IN_MEMORY"))
+	}
+	if v := env("INDEX_CATCHUP_INTERVAL", "30s"); v == "off" {
+		c.IndexCatchUp = -1
+	} else if c.IndexCatchUp, err = time.ParseDuration(v); err != nil || c.IndexCatchUp <= 0 {
+		return Config{}, fmt.Errorf("INDEX_CATCHUP_INTERVAL: %q is not a positive duration like 30s, or off", v)
 	}
 	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
 		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")

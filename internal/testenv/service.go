@@ -19,6 +19,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
+	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/related"
@@ -36,6 +37,7 @@ type Service struct {
 	Keys    *auth.Keys
 	Related *related.Finder
 	Live    *live.Hub
+	Index   *index.Index
 	logs    *lockedWriter
 }
 
@@ -78,6 +80,9 @@ type ServiceOptions struct {
 	Live live.Options
 	// AllowedOrigins is ALLOWED_ORIGINS (BaseURL's host is always allowed).
 	AllowedOrigins []string
+	// Index is the query index; nil builds one in memory from the database.
+	// A test that opens one owns it (and closes it after the service).
+	Index *index.Index
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -111,7 +116,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		BaseURL: o.BaseURL, SiteName: o.SiteName, Cache: o.Cache, Live: o.Live,
 		Limits: o.Limits, RequestTimeout: o.RequestTimeout,
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
-		Around:         o.Around, Listener: o.Listener,
+		Around:         o.Around, Listener: o.Listener, Index: o.Index,
 	})
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
@@ -122,7 +127,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		a.Wait()
 	})
 	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: a.News, Cache: a.Cache, Keys: a.Keys,
-		Related: a.Related, Live: a.Live, logs: logs}
+		Related: a.Related, Live: a.Live, Index: a.Index, logs: logs}
 }
 
 // NewKey issues an API key with role and a generous rate limit, and returns
