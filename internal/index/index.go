@@ -156,7 +156,8 @@ func newOnDisk(dir string) (bleve.Index, error) {
 
 // newMapping: keywords for what lists filter on, numbers with doc values
 // for what they sort on, English (stemmed, stop words out) for what search
-// matches. Nothing is stored: stories come from MongoDB.
+// matches. Stories come from MongoDB; only what related stories are ranked
+// on is stored.
 func newMapping() mapping.IndexMapping {
 	kw := func() *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
@@ -176,11 +177,17 @@ func newMapping() mapping.IndexMapping {
 		f.Store, f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, true, false
 		return f
 	}
+	// Related stories are ranked on what candidates share (section, tags,
+	// bylines) and their age: stored, so only the winners are fetched.
+	stored := func(f *mapping.FieldMapping) *mapping.FieldMapping { f.Store = true; return f }
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldSlug, fieldStatus, fieldSection, fieldTags, fieldAuthors} {
+	for _, name := range []string{fieldSlug, fieldStatus} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
-	doc.AddFieldMappingsAt(fieldPublished, num())
+	for _, name := range []string{fieldSection, fieldTags, fieldAuthors} {
+		doc.AddFieldMappingsAt(name, stored(kw()))
+	}
+	doc.AddFieldMappingsAt(fieldPublished, stored(num()))
 	doc.AddFieldMappingsAt(fieldUpdated, num())
 	for _, name := range []string{fieldHeadline, fieldDek, fieldBody} {
 		doc.AddFieldMappingsAt(name, text())

@@ -309,7 +309,9 @@ func TestWritesReachEveryInstanceBeforeTheyReturn(t *testing.T) {
 	}
 	front := func(svc *testenv.Service) []string {
 		var d struct {
-			Articles struct{ Edges []struct{ Node struct{ Slug string } } }
+			Articles struct {
+				Edges []struct{ Node struct{ Slug string } }
+			}
 		}
 		svc.Query(t, listDoc, map[string]any{"first": 5}).Decode(t, &d)
 		var out []string

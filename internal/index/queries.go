@@ -251,8 +251,9 @@ func (ix *Index) allIDs() (map[string]bool, error) {
 // SharingQuery's stories, newest first: the candidates related stories are
 // ranked from.
 
-// SharingTags lists the newest live stories carrying any of q.Tags.
-func (ix *Index) SharingTags(ctx context.Context, q news.SharingQuery) ([]string, error) {
+// SharingTags lists the newest live stories carrying any of q.Tags, as
+// outlines: ID, section, tags, bylines and publication time only.
+func (ix *Index) SharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
 	var anyOf []query.Query
 	for _, t := range q.Tags {
 		anyOf = append(anyOf, term(fieldTags, t))
@@ -261,8 +262,8 @@ func (ix *Index) SharingTags(ctx context.Context, q news.SharingQuery) ([]string
 }
 
 // SharingDesk lists the newest live stories in q.Section or by any of
-// q.AuthorIDs.
-func (ix *Index) SharingDesk(ctx context.Context, q news.SharingQuery) ([]string, error) {
+// q.AuthorIDs, as outlines.
+func (ix *Index) SharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
 	var anyOf []query.Query
 	if q.Section != "" {
 		anyOf = append(anyOf, term(fieldSection, q.Section))
@@ -273,7 +274,7 @@ func (ix *Index) SharingDesk(ctx context.Context, q news.SharingQuery) ([]string
 	return ix.sharing(ctx, q, anyOf)
 }
 
-func (ix *Index) sharing(ctx context.Context, q news.SharingQuery, anyOf []query.Query) ([]string, error) {
+func (ix *Index) sharing(ctx context.Context, q news.SharingQuery, anyOf []query.Query) ([]*news.Article, error) {
 	if len(anyOf) == 0 {
 		return nil, nil
 	}
@@ -284,7 +285,46 @@ func (ix *Index) sharing(ctx context.Context, q news.SharingQuery, anyOf []query
 		b.AddMustNot(bleve.NewDocIDQuery([]string{q.Exclude}))
 		clauses = []query.Query{b}
 	}
-	return ix.newest(ctx, clauses, q.Now.UnixMilli(), nil, q.Limit)
+	ids, err := ix.newest(ctx, clauses, q.Now.UnixMilli(), nil, q.Limit)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
+	req.Fields = []string{fieldSection, fieldTags, fieldAuthors, fieldPublished}
+	res, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("query index outlines: %w", err)
+	}
+	out := make([]*news.Article, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		a := &news.Article{ID: h.ID, StoredStatus: news.StatusPublished, Tags: keywords(h.Fields[fieldTags]),
+			AuthorIDs: keywords(h.Fields[fieldAuthors])}
+		a.Section, _ = h.Fields[fieldSection].(string)
+		if ms, ok := h.Fields[fieldPublished].(float64); ok {
+			at := time.UnixMilli(int64(ms)).UTC()
+			a.PublishedAt = &at
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// keywords reads a stored keyword field: one value is a string, several a
+// slice.
+func keywords(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return []string{}
 }
 
 // liveTTL is how long the number of live stories is reused when no write

@@ -89,21 +89,15 @@ func (r *Reads) NextScheduledAt(ctx context.Context, now time.Time) (*time.Time,
 }
 
 // ArticlesSharingTags, ArticlesSharingDesk and TagFrequencies are what
-// internal/related ranks from.
+// internal/related ranks from. The candidates are outlines from the index
+// (ID, section, tags, bylines, publication time): related fetches only the
+// ones it keeps.
 func (r *Reads) ArticlesSharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
-	ids, err := r.ix.SharingTags(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return r.hydrated(ctx, ids)
+	return r.ix.SharingTags(ctx, q)
 }
 
 func (r *Reads) ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
-	ids, err := r.ix.SharingDesk(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return r.hydrated(ctx, ids)
+	return r.ix.SharingDesk(ctx, q)
 }
 
 func (r *Reads) TagFrequencies(ctx context.Context, now time.Time, tags []string) (*news.TagFrequencies, error) {

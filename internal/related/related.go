@@ -57,6 +57,10 @@ const maxCached = 10000
 const parallelRankings = 4
 
 // Store is what ranking needs from storage.
+//
+// The candidates may be outlines (ID, section, tags, bylines, publication
+// time: what scoring reads); the stories kept are fetched whole with
+// ArticlesByIDs, through the cache.
 type Store interface {
 	ArticlesSharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
 	ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
@@ -64,6 +68,7 @@ type Store interface {
 	// tags (the query index answers both from posting lists).
 	TagFrequencies(ctx context.Context, now time.Time, tags []string) (*news.TagFrequencies, error)
 	AuthorsByIDs(ctx context.Context, ids []string) (map[string]*news.Author, error)
+	ArticlesByIDs(ctx context.Context, ids []string) (map[string]*news.Article, error)
 	TermsByKeys(ctx context.Context, keys []string) (map[string]*news.Term, error)
 }
 
@@ -121,13 +126,29 @@ func (f *Finder) For(ctx context.Context, a *news.Article, first *int) ([]*Artic
 	if err != nil {
 		return nil, err
 	}
+	var ids []string
+	for _, r := range list {
+		if r.Article.LiveAt(now) {
+			ids = append(ids, r.Article.ID)
+		}
+	}
+	// The first n and a few spare, should some have changed since ranking.
+	ids = ids[:min(len(ids), n+n/2+1)]
+	if n == 0 || len(ids) == 0 {
+		return []*Article{}, nil
+	}
+	found, err := f.store.ArticlesByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*Article, 0, n)
 	for _, r := range list {
 		if len(out) == n {
 			break
 		}
-		if r.Article.LiveAt(now) {
-			out = append(out, r)
+		// The stored story decides: one unpublished since is left out.
+		if whole := found[r.Article.ID]; whole != nil && whole.LiveAt(now) {
+			out = append(out, &Article{Article: whole, Score: r.Score, Reasons: r.Reasons})
 		}
 	}
 	return out, nil
