@@ -27,6 +27,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/config"
 	"github.com/newsgraph/newsgraph/internal/demo"
 	"github.com/newsgraph/newsgraph/internal/devdb"
+	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/preview"
 	"github.com/newsgraph/newsgraph/internal/store"
@@ -142,8 +143,22 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 			"manifest", cfg.TrustedDocuments, "documents", docs.Len())
 		go reloadOnHangup(ctx, docs, log)
 	}
+	ix, err := openIndex(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	if loaded {
+		// A bulk load bypasses the write paths: the index is rebuilt.
+		if err := ix.RequireRebuild(); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		ix.Wait() // its catch-up stops with ctx
+		_ = ix.Close()
+	}()
 	a := app.Assemble(ctx, app.Parts{
-		Store: st, Redis: rdb, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
+		Store: st, Redis: rdb, Index: ix, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
 		BaseURL: cfg.PublicBaseURL, SiteName: cfg.SiteName,
 		Live: live.Options{ConnectionsPerKey: cfg.LiveConnectionsPerKey},
 		Limits: graph.Limits{MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
@@ -222,6 +237,24 @@ func reloadOnHangup(ctx context.Context, docs *trusted.Documents, log *slog.Logg
 			log.Info("trusted documents: reloaded", "documents", docs.Len())
 		}
 	}
+}
+
+// openIndex opens the query index where the configuration says; Assemble
+// starts it (a rebuild from MongoDB when it was never built, /readyz saying
+// "indexing" meanwhile; a catch-up otherwise).
+func openIndex(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*index.Index, error) {
+	dir := cfg.IndexDir
+	if cfg.IndexInMemory {
+		dir = ""
+	}
+	ix, err := index.Open(ctx, dir, index.Options{Source: st, Logger: log, CatchUpEvery: cfg.IndexCatchUp})
+	if err != nil {
+		return nil, err
+	}
+	n, _ := ix.Count()
+	log.Info("query index", "dir", dir, "in_memory", dir == "", "stories", n, "built", ix.Built(),
+		"watermark", ix.Watermark())
+	return ix, nil
 }
 
 // playgroundURL is where a person on this machine opens the playground.

@@ -16,7 +16,9 @@ import (
 	"github.com/newsgraph/newsgraph/internal/importer/bulk"
 	"github.com/newsgraph/newsgraph/internal/importer/jsonl"
 	"github.com/newsgraph/newsgraph/internal/importer/wordpress"
+	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/store"
 )
 
 const archiveUsage = `usage: newsgraph-import wordpress FILE.xml
@@ -74,9 +76,20 @@ func runArchive(ctx context.Context, format string, args []string, getenv func(s
 	}
 	defer closeDB()
 
-	// The query index is told of each batch here once it exists:
-	// Options.Index takes anything with IndexArticles.
-	im := bulk.New(st, news.NewDesk(st, news.Listeners{}), bulk.Options{Progress: stdout, InPlace: !cfg.Embedded()})
+	opts := bulk.Options{Progress: stdout, InPlace: !cfg.Embedded()}
+	if cfg.Embedded() && !cfg.IndexInMemory {
+		// The embedded default's server is stopped while we import, so its
+		// query index on disk is ours to keep current, batch by batch: the
+		// first start afterwards has nothing to catch up on. (On MongoDB a
+		// running server's catch-up finds the stories within a minute.)
+		ix, err := openArchiveIndex(ctx, cfg, st, stdout)
+		if err != nil {
+			return fail(err)
+		}
+		defer ix.Close()
+		opts.Index = ix
+	}
+	im := bulk.New(st, news.NewDesk(st, news.Listeners{}), opts)
 	fmt.Fprintf(stdout, "importing %s (%s) into %s\n", name, format, where(cfg))
 	readErr := archiveReaders[format](ctx, in, im, stdout)
 	sum, err := im.Close(ctx)
@@ -96,6 +109,23 @@ func runArchive(ctx context.Context, format string, args []string, getenv func(s
 		return 1
 	}
 	return 0
+}
+
+// openArchiveIndex opens the query index under DATA_DIR, building it first
+// from what the database already holds when it has never been built.
+func openArchiveIndex(ctx context.Context, cfg config.Config, st *store.Store, stdout io.Writer) (*index.Index, error) {
+	ix, err := index.Open(ctx, cfg.IndexDir, index.Options{Source: st})
+	if err != nil {
+		return nil, fmt.Errorf("query index %s: %w", cfg.IndexDir, err)
+	}
+	if !ix.Built() {
+		fmt.Fprintf(stdout, "building the query index in %s from the stories already stored\n", cfg.IndexDir)
+		if err := ix.Rebuild(ctx); err != nil {
+			_ = ix.Close()
+			return nil, fmt.Errorf("query index %s: %w", cfg.IndexDir, err)
+		}
+	}
+	return ix, nil
 }
 
 func where(cfg config.Config) string {

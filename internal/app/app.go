@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/edge"
 	"github.com/newsgraph/newsgraph/internal/httpapi"
+	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/preview"
@@ -64,6 +66,11 @@ type Parts struct {
 	// Trusted is TRUSTED_DOCUMENTS, the website's listed operations; nil:
 	// keyless callers may send any document.
 	Trusted *trusted.Documents
+	// Index is the query index lists, search, related stories and slugs
+	// are answered from (its Source should be Store); nil builds one in
+	// memory from Store before Assemble returns (tests, small tools).
+	// Assemble starts its catch-up; Wait waits for it.
+	Index *index.Index
 }
 
 // App is an assembled newsgraph.
@@ -77,9 +84,11 @@ type App struct {
 	Related *related.Finder
 	// Webhooks is the outbox listener and dispatcher.
 	Webhooks *webhook.Dispatcher
+	Index    *index.Index
 
-	flushed chan struct{}
-	purger  *edge.Purger
+	flushed  chan struct{}
+	purger   *edge.Purger
+	ownIndex bool
 }
 
 // Assemble wires the parts and starts what runs in the background (the
@@ -92,14 +101,28 @@ func Assemble(ctx context.Context, p Parts) *App {
 	if p.Logger == nil {
 		p.Logger = slog.Default()
 	}
+	ix := p.Index
+	own := ix == nil
+	if own {
+		ix = inMemoryIndex(ctx, p)
+	}
+	ix.Start(ctx)
+
 	co := p.Cache
 	co.Redis, co.Prefix, co.Logger, co.Registerer = p.Redis, p.Prefix, p.Logger, p.Metrics
+	// Another instance's write reaches this instance's index before its
+	// cache, and before this instance confirms it.
+	co.Refresh = ix.Refresh
 	c := cache.New(co)
 	c.Start(ctx)
-	a := &App{Cache: c, Keys: auth.NewKeys(p.Store), flushed: make(chan struct{})}
+	a := &App{Cache: c, Keys: auth.NewKeys(p.Store), Index: ix, ownIndex: own, flushed: make(chan struct{})}
 	go func() { c.Trending().Run(ctx); close(a.flushed) }()
 
-	cached := c.Wrap(p.Store)
+	// Lists, slugs, related stories and search ask the index which stories;
+	// the stories come through the cache, by _id.
+	indexed := ix.Reads(p.Store)
+	cached := c.Wrap(indexed)
+	indexed.HydrateThrough(cached)
 	var reads news.Store = cached
 	if p.Around != nil {
 		reads = p.Around(reads)
@@ -114,9 +137,6 @@ func Assemble(ctx context.Context, p Parts) *App {
 	a.Live = live.New(lo)
 	a.Live.Start(ctx)
 
-	// Every write the desk lands invalidates the cache (here and, confirmed,
-	// on every other instance), the related-stories lists, and tells
-	// subscribers.
 	// Webhooks: the listener writes each event to the outbox in MongoDB
 	// before the mutation returns; the dispatcher delivers from it.
 	wo := p.Webhooks
@@ -129,7 +149,11 @@ func Assemble(ctx context.Context, p Parts) *App {
 		po.URLTemplate = p.BaseURL + "/preview?slug={slug}&token={token}"
 	}
 
-	listeners := news.Listeners{c, a.Related, a.Live, a.Webhooks}
+	// Every write the desk lands goes into the index, then invalidates the
+	// cache (here and, confirmed, on every other instance, whose indexes
+	// re-read it first), the related-stories lists, tells subscribers and
+	// queues webhooks.
+	listeners := news.Listeners{ix, c, a.Related, a.Live, a.Webhooks}
 	if len(p.EdgePurgeURLs) > 0 {
 		// After the cache: an edge refetching a purged story must find
 		// the new version here.
@@ -154,7 +178,7 @@ func Assemble(ctx context.Context, p Parts) *App {
 		SiteName:       p.SiteName,
 		Cache:          c,
 		Metrics:        p.Metrics,
-		Ready:          map[string]httpapi.Pinger{"mongodb": p.Store},
+		Ready:          map[string]httpapi.Pinger{"mongodb": p.Store, "index": ix},
 		Optional:       map[string]httpapi.Pinger{"redis": c},
 		Limits:         p.Limits,
 		RequestTimeout: p.RequestTimeout,
@@ -167,7 +191,8 @@ func Assemble(ctx context.Context, p Parts) *App {
 }
 
 // Wait blocks, once ctx has ended, until the background work has stopped
-// (the last view counts flushed, subscriptions closed).
+// (the last view counts flushed, subscriptions closed, the index's
+// catch-up ended). An index Assemble built is closed.
 func (a *App) Wait() {
 	a.Cache.Wait()
 	<-a.flushed
@@ -176,4 +201,22 @@ func (a *App) Wait() {
 	if a.purger != nil {
 		a.purger.Wait()
 	}
+	a.Index.Wait()
+	if a.ownIndex {
+		_ = a.Index.Close()
+	}
+}
+
+// inMemoryIndex builds an index from p.Store before returning.
+func inMemoryIndex(ctx context.Context, p Parts) *index.Index {
+	ix, err := index.Open(ctx, "", index.Options{Source: p.Store, Logger: p.Logger})
+	if err == nil {
+		err = ix.Rebuild(ctx)
+	}
+	if err != nil {
+		// An in-memory index fails only on a programming error (its
+		// mapping) or a database that cannot be read at all.
+		panic(fmt.Sprintf("query index: %v", err))
+	}
+	return ix
 }

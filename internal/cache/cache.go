@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,13 @@ type Options struct {
 	Responses time.Duration
 	// L1Size bounds each in-process tier (entries, default 10,000).
 	L1Size int
+	// Refresh, when set, hears each invalidation from another instance
+	// before this instance applies and confirms it, with the IDs of the
+	// articles it names (all: everything may have changed). The query
+	// index re-reads them there, so when the writer's mutation returns
+	// every instance's index has the write, and no reader here can fill
+	// the cache again from an index that has not.
+	Refresh func(ctx context.Context, articleIDs []string, all bool)
 }
 
 // Cache is the two-tier cache: objects (articles, authors, terms), whole
@@ -170,6 +178,9 @@ func (c *Cache) catchUp() {
 	}
 	if seq > c.gen.current() {
 		c.log.Info("invalidations were missed while Redis was away; dropping in-process copies")
+		if c.opts.Refresh != nil {
+			c.opts.Refresh(ctx, nil, true)
+		}
 		c.forgetAllLocal()
 		c.saw(seq)
 	}
@@ -214,12 +225,30 @@ func (c *Cache) Start(ctx context.Context) {
 					if json.Unmarshal([]byte(m.Payload), &inv) != nil || inv.Origin == c.origin {
 						continue
 					}
+					c.refresh(ctx, inv)
 					c.applyLocal(inv)
 					c.acknowledge(inv)
 				}
 			}
 		}
 	}()
+}
+
+// refresh tells Options.Refresh of the articles another instance's
+// invalidation names.
+func (c *Cache) refresh(ctx context.Context, inv invalidation) {
+	if c.opts.Refresh == nil {
+		return
+	}
+	var ids []string
+	for _, k := range inv.Keys {
+		if id, ok := strings.CutPrefix(k, keyArticleID("")); ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 0 || inv.All {
+		c.opts.Refresh(ctx, ids, inv.All)
+	}
 }
 
 // Wait blocks until the subscription started by Start has ended.

@@ -178,7 +178,7 @@ const tagAuthors = "authors" // the list of authors
 type sharingStore interface {
 	ArticlesSharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
 	ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
-	TagFrequencies(ctx context.Context, now time.Time) (*news.TagFrequencies, error)
+	TagFrequencies(ctx context.Context, now time.Time, tags []string) (*news.TagFrequencies, error)
 }
 
 func (s *Store) sharing() sharingStore { return s.Store.(sharingStore) }
@@ -193,33 +193,24 @@ func (s *Store) ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([
 	return s.sharing().ArticlesSharingDesk(ctx, q)
 }
 
-func (s *Store) TagFrequencies(ctx context.Context, now time.Time) (*news.TagFrequencies, error) {
+func (s *Store) TagFrequencies(ctx context.Context, now time.Time, tags []string) (*news.TagFrequencies, error) {
 	tag(ctx, tagArticles)
-	return s.sharing().TagFrequencies(ctx, now)
+	return s.sharing().TagFrequencies(ctx, now, tags)
 }
 
-// Search reads candidates and statistics beyond news.Store, passed through
-// like the related-stories reads and tagged as depending on every list.
+// Search asks the query index, passed through like the related-stories
+// reads and tagged as depending on every list.
 
 type searchStore interface {
-	SearchCandidates(ctx context.Context, q news.SearchQuery, limit int) ([]string, error)
-	SearchCorpus(ctx context.Context, now time.Time) (news.SearchCorpus, error)
-	TermDocuments(ctx context.Context, now time.Time, terms []string) (map[string]int, error)
+	Search(ctx context.Context, q news.SearchQuery) ([]news.SearchHit, error)
+	Analyze(text string) []news.Token
 }
 
 func (s *Store) searching() searchStore { return s.Store.(searchStore) }
 
-func (s *Store) SearchCandidates(ctx context.Context, q news.SearchQuery, limit int) ([]string, error) {
+func (s *Store) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchHit, error) {
 	tag(ctx, tagArticles)
-	return s.searching().SearchCandidates(ctx, q, limit)
+	return s.searching().Search(ctx, q)
 }
 
-func (s *Store) SearchCorpus(ctx context.Context, now time.Time) (news.SearchCorpus, error) {
-	tag(ctx, tagArticles)
-	return s.searching().SearchCorpus(ctx, now)
-}
-
-func (s *Store) TermDocuments(ctx context.Context, now time.Time, terms []string) (map[string]int, error) {
-	tag(ctx, tagArticles)
-	return s.searching().TermDocuments(ctx, now, terms)
-}
+func (s *Store) Analyze(text string) []news.Token { return s.searching().Analyze(text) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,14 @@ type Config struct {
 	// (TRUSTED_DOCUMENTS): when set, callers without a key may run only
 	// the documents it lists. Reloaded on SIGHUP.
 	TrustedDocuments string
+	// IndexDir holds the query index (INDEX_DIR, default DATA_DIR/index);
+	// IndexInMemory keeps it in memory instead, rebuilt at every start
+	// (INDEX_IN_MEMORY, default false).
+	IndexDir      string
+	IndexInMemory bool
+	// IndexCatchUp is how often the index reads what other processes wrote
+	// to MongoDB (INDEX_CATCHUP_INTERVAL, default 30s; "off" never).
+	IndexCatchUp time.Duration
 }
 
 // Embedded reports whether the service runs its own database.
@@ -179,6 +188,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.PreviewURLTemplate = env("PREVIEW_URL_TEMPLATE", c.PublicBaseURL+"/preview?slug={slug}&token={token}")
 	if !strings.Contains(c.PreviewURLTemplate, "{token}") {
 		return Config{}, fmt.Errorf("PREVIEW_URL_TEMPLATE: must contain {token}")
+	}
+	c.IndexDir = env("INDEX_DIR", filepath.Join(c.DataDir, "index"))
+	if c.IndexInMemory, err = strconv.ParseBool(env("INDEX_IN_MEMORY", "false")); err != nil {
+		return Config{}, fmt.Errorf("INDEX_IN_MEMORY: %q is not true or false", getenv("INDEX_IN_MEMORY"))
+	}
+	if v := env("INDEX_CATCHUP_INTERVAL", "30s"); v == "off" {
+		c.IndexCatchUp = -1
+	} else if c.IndexCatchUp, err = time.ParseDuration(v); err != nil || c.IndexCatchUp <= 0 {
+		return Config{}, fmt.Errorf("INDEX_CATCHUP_INTERVAL: %q is not a positive duration like 30s, or off", v)
 	}
 	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
 		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")

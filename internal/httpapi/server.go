@@ -5,6 +5,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -105,6 +106,12 @@ func handleReadyz(deps Deps) http.Handler {
 		for name, p := range deps.Ready {
 			if err := p.Ping(ctx); err != nil {
 				checks[name] = "down"
+				// A part still getting ready (the query index being built)
+				// says what it is doing.
+				var starting interface{ Starting() string }
+				if errors.As(err, &starting) {
+					checks[name] = starting.Starting()
+				}
 				status = http.StatusServiceUnavailable
 				continue
 			}

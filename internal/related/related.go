@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/newsgraph/newsgraph/internal/news"
 )
 
@@ -25,8 +23,8 @@ const (
 )
 
 // Candidate limits: the newest stories sharing a tag, and the newest sharing
-// the section or an author, that are scored. Two bounded finds, so the cost
-// does not grow with the archive.
+// the section or an author, that are scored. Two bounded index queries, so
+// the cost does not grow with the archive.
 const (
 	tagCandidates  = 100
 	deskCandidates = 30
@@ -46,10 +44,6 @@ const (
 	timelessShare = 0.25
 )
 
-// idfTTL is how long tag frequencies are reused: they move slowly, and
-// counting them reads every live story's tags.
-const idfTTL = time.Minute
-
 // resultTTL bounds how stale a cached list can get when no write tells us
 // (a scheduled story going live by the clock).
 const resultTTL = time.Minute
@@ -63,11 +57,18 @@ const maxCached = 10000
 const parallelRankings = 4
 
 // Store is what ranking needs from storage.
+//
+// The candidates may be outlines (ID, section, tags, bylines, publication
+// time: what scoring reads); the stories kept are fetched whole with
+// ArticlesByIDs, through the cache.
 type Store interface {
 	ArticlesSharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
 	ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
-	TagFrequencies(ctx context.Context, now time.Time) (*news.TagFrequencies, error)
+	// TagFrequencies counts the live stories and those carrying each of
+	// tags (the query index answers both from posting lists).
+	TagFrequencies(ctx context.Context, now time.Time, tags []string) (*news.TagFrequencies, error)
 	AuthorsByIDs(ctx context.Context, ids []string) (map[string]*news.Author, error)
+	ArticlesByIDs(ctx context.Context, ids []string) (map[string]*news.Article, error)
 	TermsByKeys(ctx context.Context, keys []string) (map[string]*news.Term, error)
 }
 
@@ -78,23 +79,19 @@ type Article struct {
 	Reasons []string
 }
 
-// Finder ranks related stories. It caches tag frequencies and finished
-// lists in process, and is a news.Listener: any article or author change
-// drops both (writes are rare next to reads, so starting over is cheaper
-// than working out which lists a change touches).
+// Finder ranks related stories. It caches finished lists in process, and
+// is a news.Listener: any article or author change drops them (writes are
+// rare next to reads, so starting over is cheaper than working out which
+// lists a change touches).
 type Finder struct {
 	store Store
 	now   func() time.Time
 	slots chan struct{}
-	// counting collapses concurrent recounts of tag frequencies into one.
-	counting singleflight.Group
 
 	mu      sync.Mutex
-	freq    *news.TagFrequencies
-	freqAt  time.Time
 	results map[string]cachedList
 	// Display names for reasons; they change only on writes, and are
-	// forgotten with the frequencies.
+	// forgotten with the lists.
 	sectionNames map[string]string
 	authorNames  map[string]string
 }
@@ -129,13 +126,29 @@ func (f *Finder) For(ctx context.Context, a *news.Article, first *int) ([]*Artic
 	if err != nil {
 		return nil, err
 	}
+	var ids []string
+	for _, r := range list {
+		if r.Article.LiveAt(now) {
+			ids = append(ids, r.Article.ID)
+		}
+	}
+	// The first n and a few spare, should some have changed since ranking.
+	ids = ids[:min(len(ids), n+n/2+1)]
+	if n == 0 || len(ids) == 0 {
+		return []*Article{}, nil
+	}
+	found, err := f.store.ArticlesByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*Article, 0, n)
 	for _, r := range list {
 		if len(out) == n {
 			break
 		}
-		if r.Article.LiveAt(now) {
-			out = append(out, r)
+		// The stored story decides: one unpublished since is left out.
+		if whole := found[r.Article.ID]; whole != nil && whole.LiveAt(now) {
+			out = append(out, &Article{Article: whole, Score: r.Score, Reasons: r.Reasons})
 		}
 	}
 	return out, nil
@@ -196,7 +209,7 @@ func (f *Finder) rank(ctx context.Context, a *news.Article, now time.Time) ([]*A
 	if len(candidates) == 0 {
 		return nil, nil
 	}
-	freq, err := f.frequencies(ctx, now)
+	freq, err := f.store.TagFrequencies(ctx, now, a.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -282,31 +295,6 @@ func (f *Finder) names(ctx context.Context, a *news.Article) (labels, error) {
 	return l, nil
 }
 
-// frequencies are the cached tag frequencies, counted again after idfTTL.
-func (f *Finder) frequencies(ctx context.Context, now time.Time) (*news.TagFrequencies, error) {
-	f.mu.Lock()
-	freq, at := f.freq, f.freqAt
-	f.mu.Unlock()
-	if freq != nil && now.Sub(at) < idfTTL {
-		return freq, nil
-	}
-	v, err, _ := f.counting.Do("", func() (any, error) {
-		freq, err := f.store.TagFrequencies(ctx, now)
-		if err != nil {
-			return nil, err
-		}
-		f.mu.Lock()
-		f.freq, f.freqAt = freq, now
-		f.sectionNames, f.authorNames = map[string]string{}, map[string]string{}
-		f.mu.Unlock()
-		return freq, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*news.TagFrequencies), nil
-}
-
 // idf is how much sharing tag says: more the fewer stories carry it.
 func idf(freq *news.TagFrequencies, tag string) float64 {
 	df := max(freq.Tagged[tag], 1)
@@ -376,6 +364,5 @@ func (f *Finder) forget() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.results = map[string]cachedList{}
-	f.freq = nil
 	f.sectionNames, f.authorNames = map[string]string{}, map[string]string{}
 }

@@ -12,19 +12,20 @@ const snippetWords = 30
 
 // snippet is an excerpt of the story around its first matched word (the
 // body's, else the dek's, else the headline's), HTML-escaped, with every
-// matched word in <mark>...</mark>; "…" where it is cut.
-func snippet(a *news.Article, pq *parsedQuery, memo map[string]string) string {
+// matched word in <mark>...</mark>; "…" where it is cut. It is cut from
+// the hydrated story, analysed as the index analyses it, so the index
+// stores no text.
+func snippet(a *news.Article, terms []string, analyze func(string) []news.Token) string {
 	wanted := map[string]bool{}
-	for _, t := range pq.terms {
+	for _, t := range terms {
 		wanted[t] = true
 	}
-	fields := fieldsOf(a)
-	texts := []string{fields[2].text, fields[1].text, fields[0].text}
+	texts := []string{news.RenderText(a.Body), a.Dek, a.Headline}
 	for _, text := range texts {
-		ws := words(text, memo)
-		for i, w := range ws {
-			if wanted[w.stem] {
-				return excerpt(text, ws, max(0, i-snippetWords/3), wanted)
+		tokens := analyze(text)
+		for i, w := range tokens {
+			if wanted[w.Term] {
+				return excerpt(text, tokens, max(0, i-snippetWords/3), wanted)
 			}
 		}
 	}
@@ -32,32 +33,36 @@ func snippet(a *news.Article, pq *parsedQuery, memo map[string]string) string {
 	if text == "" {
 		text = a.Headline
 	}
-	return excerpt(text, words(text, memo), 0, wanted)
+	return excerpt(text, analyze(text), 0, wanted)
 }
 
-// excerpt writes snippetWords words of text from word `from` on.
-func excerpt(text string, ws []span, from int, wanted map[string]bool) string {
+// excerpt writes snippetWords words of text from word `from` on. Stop
+// words are not tokens, so they are counted as part of the gaps.
+func excerpt(text string, ws []news.Token, from int, wanted map[string]bool) string {
 	if len(ws) == 0 {
 		return html.EscapeString(text)
 	}
 	to := min(len(ws), from+snippetWords)
 	var b strings.Builder
-	start := ws[from].start
+	start := ws[from].Start
 	if from > 0 {
+		// Back to the start of the word before, so the excerpt does not
+		// begin in the middle of a stop word.
+		start = ws[from-1].End
 		b.WriteString("…")
 	}
 	pos := start
 	for _, w := range ws[from:to] {
-		b.WriteString(html.EscapeString(text[pos:w.start]))
-		if wanted[w.stem] {
-			b.WriteString("<mark>" + html.EscapeString(text[w.start:w.end]) + "</mark>")
+		b.WriteString(html.EscapeString(text[pos:w.Start]))
+		if wanted[w.Term] {
+			b.WriteString("<mark>" + html.EscapeString(text[w.Start:w.End]) + "</mark>")
 		} else {
-			b.WriteString(html.EscapeString(text[w.start:w.end]))
+			b.WriteString(html.EscapeString(text[w.Start:w.End]))
 		}
-		pos = w.end
+		pos = w.End
 	}
 	if to < len(ws) {
-		b.WriteString(html.EscapeString(strings.TrimRight(text[pos:ws[to].start], " ")))
+		b.WriteString(html.EscapeString(strings.TrimRight(text[pos:ws[to].Start], " ")))
 		b.WriteString("…")
 	} else {
 		b.WriteString(html.EscapeString(text[pos:]))

@@ -86,16 +86,7 @@ func articleFilter(q news.ArticleQuery, field string) bson.D {
 // InsertArticles adds new articles in one round trip (the demo loader and the
 // benchmark seed use it).
 func (s *Store) InsertArticles(ctx context.Context, articles []*news.Article) error {
-	if err := insertMany(ctx, s, s.articles, articles); err != nil {
-		return err
-	}
-	entries := make([]*searchEntry, len(articles))
-	for i, a := range articles {
-		entries[i] = entryOf(a)
-	}
-	// Unlike a single save, a bulk load reports a failed index write: the
-	// loader can run again, and a start-up reindex would fix it anyway.
-	return insertMany(ctx, s, s.search, entries)
+	return insertMany(ctx, s, s.articles, articles)
 }
 
 // CountArticles counts every stored article, whatever its status.
@@ -136,6 +127,5 @@ func (s *Store) ReplaceArticle(ctx context.Context, a *news.Article) error {
 	if res.MatchedCount == 0 {
 		return news.ErrNotFound
 	}
-	s.index(ctx, a)
 	return nil
 }

@@ -30,7 +30,6 @@ func (s *Store) InsertArticle(ctx context.Context, a *news.Article) error {
 	if err := insertOne(ctx, s, s.articles, a); err != nil {
 		return slugClash("articles insert", err)
 	}
-	s.index(ctx, a)
 	return nil
 }
 
@@ -76,7 +75,6 @@ func (s *Store) UpdateArticle(ctx context.Context, a *news.Article, expectedVers
 	if err != nil {
 		return slugClash("articles update", err)
 	}
-	s.index(ctx, a)
 	return nil
 }
 
@@ -91,7 +89,7 @@ func (s *Store) DeleteArticle(ctx context.Context, id string) error {
 	if res.DeletedCount == 0 {
 		return news.ErrNotFound
 	}
-	s.unindex(ctx, id)
+	s.noteDeletion(ctx, id)
 	return nil
 }
 

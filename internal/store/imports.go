@@ -81,20 +81,6 @@ func (s *Store) UpsertArticles(ctx context.Context, articles []*news.Article, in
 		out.Updated = len(existing) - len(failed)
 	}
 
-	// The search entries follow, the same way.
-	skip := map[int]bool{}
-	for _, i := range out.SlugTaken {
-		skip[i] = true
-	}
-	var entries []*searchEntry
-	for i, a := range articles {
-		if !skip[i] {
-			entries = append(entries, entryOf(a))
-		}
-	}
-	if _, err := replaceAll(ctx, s.search, entries, func(e *searchEntry) string { return e.ID }, inPlace); err != nil {
-		return out, fmt.Errorf("search entries bulk write: %w", err)
-	}
 	return out, nil
 }
 

@@ -29,7 +29,10 @@ const (
 	apiKeysColl   = "apikeys"
 	revisionsColl = "article_revisions"
 	auditColl     = "audit_log"
-	searchColl    = "article_search"
+	deletionsColl = "article_deletions"
+	// retiredSearchColl held the hand-written search index that the query
+	// index (internal/index) replaced; EnsureIndexes drops it.
+	retiredSearchColl = "article_search"
 )
 
 // DefaultTimeout bounds every database call that has no shorter deadline.
@@ -45,7 +48,7 @@ type Store struct {
 	apiKeys   *mongo.Collection
 	revisions *mongo.Collection
 	audit     *mongo.Collection
-	search    *mongo.Collection
+	deletions *mongo.Collection
 	timeout   time.Duration
 
 	// roundTrips counts commands sent to the server: the cold-path cost that
@@ -92,7 +95,7 @@ func Open(uri, name string, opts Options) (*Store, error) {
 	s.apiKeys = s.db.Collection(apiKeysColl)
 	s.revisions = s.db.Collection(revisionsColl)
 	s.audit = s.db.Collection(auditColl)
-	s.search = s.db.Collection(searchColl)
+	s.deletions = s.db.Collection(deletionsColl)
 	return s, nil
 }
 
@@ -142,11 +145,9 @@ func (s *Store) deadline(ctx context.Context) (context.Context, context.CancelFu
 }
 
 // EnsureIndexes creates the indexes every query relies on. Creating an index
-// that exists is a no-op, so this runs at every start; so does giving
-// articles without an up-to-date search entry one (reindexStale).
+// that exists is a no-op, so this runs at every start; so does dropping the
+// retired article_search collection.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	// The reindex's reads and writes each have their own deadline.
-	outer := ctx
 	ctx, cancel := context.WithTimeout(ctx, 4*s.timeout)
 	defer cancel()
 	// A fresh builder per index: the driver writes the index's name into the
@@ -165,9 +166,11 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "authorIds", Value: 1}, {Key: "publishedAt", Value: -1}}},
 			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "updatedAt", Value: -1}, {Key: "_id", Value: -1}}},
 		}},
-		{s.search, []mongo.IndexModel{
-			{Keys: bson.D{{Key: "terms", Value: 1}, {Key: "publishedAt", Value: -1}}},
-			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "publishedAt", Value: -1}}},
+		{s.articles, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "updatedAt", Value: 1}}},
+		}},
+		{s.deletions, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "deletedAt", Value: 1}}},
 		}},
 		{s.authors, []mongo.IndexModel{
 			{Keys: bson.D{{Key: "slug", Value: 1}}, Options: unique()},
@@ -201,7 +204,11 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("create indexes on %s: %w", set.coll.Name(), err)
 		}
 	}
-	return s.reindexStale(outer)
+	// Dropping a collection that is gone is a no-op on MongoDB and FerretDB.
+	if err := s.db.Collection(retiredSearchColl).Drop(ctx); err != nil {
+		return fmt.Errorf("drop %s: %w", retiredSearchColl, err)
+	}
+	return nil
 }
 
 // missingIndexes leaves out the models whose index already exists (by the

@@ -61,11 +61,14 @@ func NewArticle(slug string, publishedAt time.Time) *news.Article {
 	}
 }
 
-// AddArticles stores articles in one insert and tells the cache, as every
-// write path does.
+// AddArticles stores articles in one insert and tells the query index and
+// the cache, as every write path does.
 func (s *Service) AddArticles(t testing.TB, articles ...*news.Article) {
 	t.Helper()
 	if err := s.Store.InsertArticles(s.ctx(t), articles); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Index.IndexArticles(s.ctx(t), articles); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range articles {
@@ -73,11 +76,13 @@ func (s *Service) AddArticles(t testing.TB, articles ...*news.Article) {
 	}
 }
 
-// ReplaceArticle overwrites a stored article and tells the cache.
+// ReplaceArticle overwrites a stored article and tells the index and the
+// cache.
 func (s *Service) ReplaceArticle(t testing.TB, before, after *news.Article) {
 	t.Helper()
 	if err := s.Store.ReplaceArticle(s.ctx(t), after); err != nil {
 		t.Fatal(err)
 	}
+	s.Index.ArticleChanged(s.ctx(t), before, after)
 	s.Cache.ArticleChanged(s.ctx(t), before, after)
 }

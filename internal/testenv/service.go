@@ -19,6 +19,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/auth"
 	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/demo"
+	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/preview"
@@ -39,6 +40,7 @@ type Service struct {
 	Keys    *auth.Keys
 	Related *related.Finder
 	Live    *live.Hub
+	Index   *index.Index
 	logs    *lockedWriter
 }
 
@@ -91,6 +93,9 @@ type ServiceOptions struct {
 	EdgePurgeURLs []string
 	// Trusted is TRUSTED_DOCUMENTS (nil: unrestricted).
 	Trusted *trusted.Documents
+	// Index is the query index; nil builds one in memory from the database.
+	// A test that opens one owns it (and closes it after the service).
+	Index *index.Index
 }
 
 // NewService starts a service for t, stopped when the test ends.
@@ -129,7 +134,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		AllowedOrigins: append(o.AllowedOrigins, strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://")),
 		Around:         o.Around, Listener: o.Listener, EdgePurgeURLs: o.EdgePurgeURLs,
 		Webhooks: o.Webhooks, Preview: o.Preview,
-		Trusted: o.Trusted,
+		Trusted: o.Trusted, Index: o.Index,
 	})
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
@@ -140,7 +145,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		a.Wait()
 	})
 	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: a.News, Cache: a.Cache, Keys: a.Keys,
-		Related: a.Related, Live: a.Live, logs: logs}
+		Related: a.Related, Live: a.Live, Index: a.Index, logs: logs}
 }
 
 // NewKey issues an API key with role and a generous rate limit, and returns

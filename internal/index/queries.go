@@ -1,0 +1,416 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/newsgraph/newsgraph/internal/news"
+)
+
+// Search weights: a word in the headline says more about what a story is
+// about than one in the dek, and that more than one in the body.
+const (
+	boostHeadline = 3
+	boostDek      = 2
+)
+
+// The front page problem: sorting every live story by date to take the
+// newest 20 costs in proportion to the archive. A list ordered newest first
+// asks first for the stories of a window of time just before where it
+// starts, and widens the window (×windowGrowth) only when that holds too
+// few; the last try is unbounded.
+const (
+	firstWindow  = 72 * time.Hour
+	windowGrowth = 8
+	windowTries  = 5
+)
+
+func term(field, value string) query.Query {
+	q := bleve.NewTermQuery(value)
+	q.SetField(field)
+	return q
+}
+
+func millis(field string, min, max *int64, minIncl, maxIncl bool) query.Query {
+	var lo, hi *float64
+	if min != nil {
+		f := float64(*min)
+		lo = &f
+	}
+	if max != nil {
+		f := float64(*max)
+		hi = &f
+	}
+	q := bleve.NewNumericRangeInclusiveQuery(lo, hi, &minIncl, &maxIncl)
+	q.SetField(field)
+	return q
+}
+
+func ptr(v int64) *int64 { return &v }
+
+// filters are the clauses of a validated list query, without its order and
+// cursor.
+func filters(q news.ArticleQuery) []query.Query {
+	now := q.Now.UnixMilli()
+	var out []query.Query
+	switch q.Status {
+	case news.StatusPublished:
+		out = append(out, term(fieldStatus, string(news.StatusPublished)), millis(fieldPublished, ptr(1), &now, true, true))
+	case news.StatusScheduled:
+		out = append(out, term(fieldStatus, string(news.StatusPublished)), millis(fieldPublished, &now, nil, false, false))
+	default:
+		out = append(out, term(fieldStatus, string(q.Status)))
+	}
+	if q.Section != "" {
+		out = append(out, term(fieldSection, q.Section))
+	}
+	for _, t := range q.Tags {
+		out = append(out, term(fieldTags, t))
+	}
+	if q.AuthorID != "" {
+		out = append(out, term(fieldAuthors, q.AuthorID))
+	}
+	if q.PublishedAfter != nil {
+		out = append(out, millis(fieldPublished, ptr(q.PublishedAfter.UnixMilli()), nil, false, false))
+	}
+	if q.PublishedBefore != nil {
+		out = append(out, millis(fieldPublished, ptr(1), ptr(q.PublishedBefore.UnixMilli()), true, false))
+	}
+	return out
+}
+
+// List answers a validated list query: the IDs of up to q.Limit stories in
+// q's order, strictly after q.After. Ties on the sort field are broken by
+// ID, as MongoDB's sort on (field, _id) does, so keyset cursors neither
+// skip nor repeat.
+func (ix *Index) List(ctx context.Context, q news.ArticleQuery) ([]string, error) {
+	field := fieldPublished
+	if q.Order.Field == news.OrderUpdatedAt {
+		field = fieldUpdated
+	}
+	var after []string
+	var from *int64
+	if c := q.After; c != nil {
+		after = []string{strconv.FormatInt(c.Time, 10), c.ID}
+		from = ptr(c.Time)
+	}
+	windowed := field == fieldPublished && q.Order.Desc && q.Status == news.StatusPublished
+	if !windowed {
+		clauses := filters(q)
+		if from != nil {
+			// The cursor's value bounds the range too: search_after alone
+			// would still visit and sort everything before it.
+			if q.Order.Desc {
+				clauses = append(clauses, millis(field, nil, from, false, true))
+			} else {
+				clauses = append(clauses, millis(field, from, nil, true, false))
+			}
+		}
+		return ix.ids(ctx, bleve.NewConjunctionQuery(clauses...), sortBy(field, q.Order.Desc), after, q.Limit)
+	}
+	top := q.Now.UnixMilli()
+	if from != nil {
+		top = min(top, *from)
+	}
+	if q.PublishedBefore != nil {
+		top = min(top, q.PublishedBefore.UnixMilli())
+	}
+	return ix.newest(ctx, filters(q), top, after, q.Limit)
+}
+
+// newest lists the newest stories matching clauses published at or before
+// top (Unix ms) and after the cursor, in windows of time that widen until
+// they hold limit stories.
+func (ix *Index) newest(ctx context.Context, clauses []query.Query, top int64, after []string, limit int) ([]string, error) {
+	window := firstWindow
+	for try := 1; ; try++ {
+		all := append(clauses[:len(clauses):len(clauses)], millis(fieldPublished, nil, &top, false, true))
+		last := try == windowTries
+		if !last {
+			all = append(all, millis(fieldPublished, ptr(top-window.Milliseconds()), nil, true, false))
+		}
+		ids, err := ix.ids(ctx, bleve.NewConjunctionQuery(all...), sortBy(fieldPublished, true), after, limit)
+		if err != nil || len(ids) >= limit || last {
+			return ids, err
+		}
+		window *= windowGrowth
+	}
+}
+
+func sortBy(field string, desc bool) search.SortOrder {
+	return search.SortOrder{
+		&search.SortField{Field: field, Type: search.SortFieldAsNumber, Desc: desc, Missing: search.SortFieldMissingFirst},
+		&search.SortDocID{Desc: desc},
+	}
+}
+
+// ids runs a search for the IDs of its hits.
+func (ix *Index) ids(ctx context.Context, q query.Query, order search.SortOrder, after []string, limit int) ([]string, error) {
+	res, err := ix.search(ctx, q, order, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		out[i] = h.ID
+	}
+	return out, nil
+}
+
+func (ix *Index) search(ctx context.Context, q query.Query, order search.SortOrder, after []string, limit int) (*bleve.SearchResult, error) {
+	req := bleve.NewSearchRequestOptions(q, limit, 0, false)
+	req.SortByCustom(order)
+	req.SearchAfter = after
+	res, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("query index search: %w", err)
+	}
+	return res, nil
+}
+
+// count is how many stories q matches.
+func (ix *Index) count(ctx context.Context, q query.Query) (uint64, error) {
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	res, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("query index count: %w", err)
+	}
+	return res.Total, nil
+}
+
+// SlugID is the ID of the story with slug, "" when none.
+func (ix *Index) SlugID(ctx context.Context, slug string) (string, error) {
+	ids, err := ix.ids(ctx, term(fieldSlug, slug), search.SortOrder{&search.SortDocID{}}, nil, 1)
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// NextScheduledAt is when the earliest scheduled story goes live; nil when
+// none is scheduled.
+func (ix *Index) NextScheduledAt(ctx context.Context, now time.Time) (*time.Time, error) {
+	q := bleve.NewConjunctionQuery(filters(news.ArticleQuery{Status: news.StatusScheduled, Now: now})...)
+	res, err := ix.search(ctx, q, sortBy(fieldPublished, false), nil, 1)
+	if err != nil || len(res.Hits) == 0 {
+		return nil, err
+	}
+	ms, err := ix.publishedOf(ctx, res.Hits[0].ID)
+	if err != nil {
+		return nil, err
+	}
+	at := time.UnixMilli(ms).UTC()
+	return &at, nil
+}
+
+// publishedOf reads one story's publication time from the index's doc
+// values (the sort key, so no stored field is needed).
+func (ix *Index) publishedOf(ctx context.Context, id string) (int64, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery([]string{id}), 1, 0, false)
+	req.SortByCustom(sortBy(fieldPublished, false))
+	res, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Hits) == 0 || len(res.Hits[0].Sort) == 0 {
+		return 0, fmt.Errorf("query index: no publication time for %s", id)
+	}
+	f, err := strconv.ParseFloat(sortField(res.Hits[0].Sort[0]), 64)
+	return int64(f), err
+}
+
+func sortField(encoded string) string {
+	return (&search.SortField{Type: search.SortFieldAsNumber}).DecodeValue(encoded)
+}
+
+// allIDs lists every story the index holds (a rebuild drops those MongoDB
+// no longer has).
+func (ix *Index) allIDs() (map[string]bool, error) {
+	n, err := ix.bleve.DocCount()
+	if err != nil || n == 0 {
+		return map[string]bool{}, err
+	}
+	ids, err := ix.ids(context.Background(), bleve.NewMatchAllQuery(), search.SortOrder{&search.SortDocID{}}, nil, int(n))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// SharingQuery's stories, newest first: the candidates related stories are
+// ranked from.
+
+// SharingTags lists the newest live stories carrying any of q.Tags, as
+// outlines: ID, section, tags, bylines and publication time only.
+func (ix *Index) SharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
+	var anyOf []query.Query
+	for _, t := range q.Tags {
+		anyOf = append(anyOf, term(fieldTags, t))
+	}
+	return ix.sharing(ctx, q, anyOf)
+}
+
+// SharingDesk lists the newest live stories in q.Section or by any of
+// q.AuthorIDs, as outlines.
+func (ix *Index) SharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error) {
+	var anyOf []query.Query
+	if q.Section != "" {
+		anyOf = append(anyOf, term(fieldSection, q.Section))
+	}
+	for _, id := range q.AuthorIDs {
+		anyOf = append(anyOf, term(fieldAuthors, id))
+	}
+	return ix.sharing(ctx, q, anyOf)
+}
+
+func (ix *Index) sharing(ctx context.Context, q news.SharingQuery, anyOf []query.Query) ([]*news.Article, error) {
+	if len(anyOf) == 0 {
+		return nil, nil
+	}
+	clauses := append(filters(news.ArticleQuery{Status: news.StatusPublished, Now: q.Now}), bleve.NewDisjunctionQuery(anyOf...))
+	if q.Exclude != "" {
+		b := bleve.NewBooleanQuery()
+		b.AddMust(clauses...)
+		b.AddMustNot(bleve.NewDocIDQuery([]string{q.Exclude}))
+		clauses = []query.Query{b}
+	}
+	ids, err := ix.newest(ctx, clauses, q.Now.UnixMilli(), nil, q.Limit)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
+	req.Fields = []string{fieldSection, fieldTags, fieldAuthors, fieldPublished}
+	res, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("query index outlines: %w", err)
+	}
+	out := make([]*news.Article, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		a := &news.Article{ID: h.ID, StoredStatus: news.StatusPublished, Tags: keywords(h.Fields[fieldTags]),
+			AuthorIDs: keywords(h.Fields[fieldAuthors])}
+		a.Section, _ = h.Fields[fieldSection].(string)
+		if ms, ok := h.Fields[fieldPublished].(float64); ok {
+			at := time.UnixMilli(int64(ms)).UTC()
+			a.PublishedAt = &at
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// keywords reads a stored keyword field: one value is a string, several a
+// slice.
+func keywords(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return []string{}
+}
+
+// liveTTL is how long the number of live stories is reused when no write
+// comes in between (a scheduled story may go live meanwhile; rarity
+// weights need not follow it to the second).
+const liveTTL = time.Minute
+
+// TagFrequencies counts the live stories, and those carrying each of tags.
+func (ix *Index) TagFrequencies(ctx context.Context, now time.Time, tags []string) (*news.TagFrequencies, error) {
+	live := filters(news.ArticleQuery{Status: news.StatusPublished, Now: now})
+	out := &news.TagFrequencies{Tagged: make(map[string]int, len(tags))}
+	ix.mu.Lock()
+	lc := ix.live
+	ix.mu.Unlock()
+	if lc.at.IsZero() || now.Sub(lc.at) > liveTTL || now.Before(lc.at) {
+		n, err := ix.count(ctx, bleve.NewConjunctionQuery(live...))
+		if err != nil {
+			return nil, err
+		}
+		lc = liveCount{n: n, at: now}
+		ix.mu.Lock()
+		ix.live = lc
+		ix.mu.Unlock()
+	}
+	out.Stories = int(lc.n)
+	for _, t := range tags {
+		n, err := ix.count(ctx, bleve.NewConjunctionQuery(append(live[:len(live):len(live)], term(fieldTags, t))...))
+		if err != nil {
+			return nil, err
+		}
+		out.Tagged[t] = int(n)
+	}
+	return out, nil
+}
+
+// Token is a word of a text as search sees it: where it stands (byte
+// offsets) and the term it was reduced to.
+type Token = news.Token
+
+// Analyze splits text into the terms search matches (English: lower case,
+// possessives and stop words out, Porter stems), with their offsets.
+func (ix *Index) Analyze(text string) []news.Token {
+	a := ix.bleve.Mapping().AnalyzerNamed(en.AnalyzerName)
+	if a == nil {
+		return nil
+	}
+	stream := a.Analyze([]byte(text))
+	out := make([]news.Token, len(stream))
+	for i, t := range stream {
+		out[i] = news.Token{Start: t.Start, End: t.End, Term: string(t.Term)}
+	}
+	return out
+}
+
+// Search ranks the stories matching q with BM25 (headline ×3, dek ×2,
+// body ×1), best first, ties by ID; after the cursor q.After when set.
+func (ix *Index) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchHit, error) {
+	clauses := filters(q.List)
+	for _, t := range q.Terms {
+		h, d, b := term(fieldHeadline, t).(*query.TermQuery), term(fieldDek, t).(*query.TermQuery), term(fieldBody, t)
+		h.SetBoost(boostHeadline)
+		d.SetBoost(boostDek)
+		clauses = append(clauses, bleve.NewDisjunctionQuery(h, d, b))
+	}
+	for _, p := range q.Phrases {
+		var in []query.Query
+		for _, f := range []string{fieldHeadline, fieldDek, fieldBody} {
+			m := bleve.NewMatchPhraseQuery(p)
+			m.SetField(f)
+			m.Analyzer = en.AnalyzerName
+			in = append(in, m)
+		}
+		clauses = append(clauses, bleve.NewDisjunctionQuery(in...))
+	}
+	var after []string
+	if q.After != nil {
+		after = []string{strconv.FormatFloat(q.After.Score, 'g', -1, 64), q.After.ID}
+	}
+	order := search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
+	res, err := ix.search(ctx, bleve.NewConjunctionQuery(clauses...), order, after, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]news.SearchHit, len(res.Hits))
+	for i, h := range res.Hits {
+		out[i] = news.SearchHit{ID: h.ID, Score: h.Score}
+	}
+	return out, nil
+}
