@@ -91,6 +91,7 @@ type sendQueue struct {
 	flushing bool
 	done     bool
 	write    func(b []byte) error
+	broken   func()
 }
 
 // frame is one message: head, then body (a group's shared result), then
@@ -138,7 +139,11 @@ func (q *sendQueue) flush() {
 			*buf = b
 			batch[i] = frame{}
 			if q.write(b) != nil {
+				// A broken connection: its reader notices and cleans up.
 				q.stop()
+				if q.broken != nil {
+					q.broken()
+				}
 				break
 			}
 		}

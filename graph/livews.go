@@ -99,7 +99,7 @@ func (t liveWebsocket) serveTransportWS(w http.ResponseWriter, r *http.Request, 
 	c := &wsConn{t: t, exec: exec, conn: conn, headers: r.Header, subs: map[string]*wsSub{}}
 	c.out = sendQueue{limit: t.hub.Buffer(), write: func(b []byte) error {
 		return conn.Write(context.Background(), coderws.MessageText, b)
-	}}
+	}, broken: func() { _ = conn.CloseNow() }}
 	ctx := live.WithHangUp(r.Context(), c.hangUp)
 	ctx = context.WithValue(ctx, remoteAddrKey{}, r.RemoteAddr)
 	c.ctx = ctx

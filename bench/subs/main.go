@@ -120,7 +120,7 @@ func run(ctx context.Context, n, m, instances int, logw io.Writer) (Result, erro
 		return Result{}, fmt.Errorf("build: %w", err)
 	}
 	env := []string{"MONGODB_URI=" + db.URI(), "DEMO_CONTENT=false", "DEMO_EDITOR_KEY=" + editorKey,
-		"REDIS_URL=", "LOG_LEVEL=warn", "LIVE_CONNECTIONS_PER_KEY=" + strconv.Itoa(n+10)}
+		"REDIS_URL=", "LOG_LEVEL=info", "LIVE_CONNECTIONS_PER_KEY=" + strconv.Itoa(n+10)}
 	if instances > 1 {
 		env = append(env, "REDIS_URL=redis://127.0.0.1:6379/0", "REDIS_PREFIX=bench-subs-"+strconv.Itoa(os.Getpid())+":")
 	}
