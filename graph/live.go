@@ -65,6 +65,12 @@ func (t liveWebsocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		http.Error(w, "this origin may not open a live connection", http.StatusForbidden)
 		return
 	}
+	if wantsTransportWS(r) {
+		t.serveTransportWS(w, r, exec)
+		return
+	}
+	// The legacy graphql-ws protocol stays with gqlgen's transport, one
+	// execution per subscriber.
 	line := &wsLine{}
 	ws := t.ws
 	ws.Implementation = line.implementation(t.origins)
@@ -197,7 +203,9 @@ func (t liveSSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 		return
 	}
 	defer release()
-	t.sse.Do(w, r, exec)
+	if !t.serveShared(w, r, exec) {
+		t.sse.Do(w, r, exec)
+	}
 }
 
 func refuseStream(w http.ResponseWriter, status int, code string, err error) {

@@ -1,12 +1,17 @@
-// Command subs measures live subscriptions on one instance: it builds and
-// starts the real server (embedded database, no Redis), opens N websocket
-// subscribers to articlePublished over loopback, publishes M stories
-// through the publishArticle mutation, and reports publish-to-delivery
-// latency (from sending the mutation to each subscriber reading the story)
-// and the server's memory per subscriber (Go heap in use and RSS, after
-// minus before connecting, over N).
+// Command subs measures live subscriptions: it builds and starts the real
+// server as a child process (database: an embedded FerretDB in this
+// process, shared by every instance; Redis when two instances run), opens
+// N graphql-transport-ws subscribers to articlePublished over loopback,
+// publishes M stories through the publishArticle mutation, and reports
+// publish-to-delivery latency (from sending the mutation to each
+// subscriber reading the story), the server's CPU time per delivery and
+// its Go heap per subscriber. In the same run a bare fan-out server (this
+// binary again, in its own process: no GraphQL, no database; it writes one
+// pre-built `next` message to every open connection) serves the same
+// subscribers through the same load generator, so the machine's own limit
+// is on record beside the service's.
 //
-//	go run ./bench/subs [-n 10000] [-m 20]
+//	go run ./bench/subs [-n 10000] [-m 10] [-instances 1|2]
 package main
 
 import (
@@ -18,144 +23,350 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/newsgraph/newsgraph/internal/testenv"
+	"github.com/coder/websocket"
+
+	"github.com/newsgraph/newsgraph/internal/devdb"
 )
 
 func main() {
 	n := flag.Int("n", 10000, "concurrent subscribers")
-	m := flag.Int("m", 20, "stories published")
+	m := flag.Int("m", 10, "stories published")
+	instances := flag.Int("instances", 1, "service instances sharing Redis (1 or 2); subscribers are spread over them")
+	bare := flag.Bool("bare-server", false, "run as the bare fan-out server (used by the benchmark itself)")
 	flag.Parse()
-	res, err := run(context.Background(), *n, *m, os.Stderr)
+	raiseFileLimit()
+	if *bare {
+		serveBare()
+		return
+	}
+	ctx := context.Background()
+	bareRes, err := runBare(ctx, *n, *m, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "subs: bare:", err)
+		os.Exit(1)
+	}
+	fmt.Println("bare  ", bareRes)
+	res, err := run(ctx, *n, *m, *instances, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "subs:", err)
 		os.Exit(1)
 	}
-	fmt.Println(res)
+	fmt.Println("newsgraph", res)
+	fmt.Printf("ratios to bare: p50 %.2f  p99 %.2f  CPU/delivery %.2f\n",
+		float64(res.P50)/float64(bareRes.P50), float64(res.P99)/float64(bareRes.P99), res.CPUPerDelivery/bareRes.CPUPerDelivery)
 }
 
 // Result is what one run measured.
 type Result struct {
-	Subscribers, Stories  int
-	P50, P99, Max         time.Duration
-	Deliveries            int
-	HeapPerSub, RSSPerSub float64 // bytes
-	ConnectTime           time.Duration
+	Subscribers, Stories, Instances int
+	P50, P99, Max                   time.Duration
+	Deliveries                      int
+	HeapPerSub                      float64 // bytes
+	CPUPerDelivery                  float64 // seconds
+	ConnectTime                     time.Duration
+	PublishP50, PublishMax          time.Duration // the editor's publish answer
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("subscribers=%d stories=%d deliveries=%d connect=%s\npublish-to-delivery p50=%s p99=%s max=%s\nserver memory per subscriber: heap %.1f KiB, RSS %.1f KiB",
-		r.Subscribers, r.Stories, r.Deliveries, r.ConnectTime.Round(time.Millisecond),
+	return fmt.Sprintf("subscribers=%d instances=%d stories=%d deliveries=%d connect=%s publish answer p50=%s max=%s\n"+
+		"  publish-to-delivery p50=%s p99=%s max=%s  CPU/delivery=%.2fµs  heap/subscriber=%.1f KiB",
+		r.Subscribers, r.Instances, r.Stories, r.Deliveries, r.ConnectTime.Round(time.Millisecond),
+		r.PublishP50.Round(10*time.Microsecond), r.PublishMax.Round(10*time.Microsecond),
 		r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond),
-		r.HeapPerSub/1024, r.RSSPerSub/1024)
+		r.CPUPerDelivery*1e6, r.HeapPerSub/1024)
 }
 
 const editorKey = "ng_bench-subscriptions-editor"
 
-func run(ctx context.Context, n, m int, logw io.Writer) (Result, error) {
-	raiseFileLimit()
+// target is a server under test: where subscribers connect, how a story is
+// published (returning its id and when the publish was sent), and its
+// process for CPU and heap.
+type target struct {
+	urls    []string
+	procs   []*process
+	publish func(ctx context.Context, j int) (id string, sent time.Time, answered time.Duration, err error)
+	query   string
+}
+
+func run(ctx context.Context, n, m, instances int, logw io.Writer) (Result, error) {
 	dir, err := os.MkdirTemp("", "newsgraph-subs-")
 	if err != nil {
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startServer(ctx, dir, n, logw)
+	db, err := devdb.Start(filepath.Join(dir, "db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return Result{}, err
 	}
-	defer srv.stop()
-
-	heap0, rss0, err := srv.memory()
-	if err != nil {
-		return Result{}, err
+	defer db.Close()
+	bin := filepath.Join(dir, "newsgraph")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/newsgraph/newsgraph")
+	build.Stderr = logw
+	if err := build.Run(); err != nil {
+		return Result{}, fmt.Errorf("build: %w", err)
 	}
-	// Each subscriber notes when each story reached it.
-	got := make([]map[string]time.Time, n)
-	var wg sync.WaitGroup
-	clients := make([]*testenv.LiveClient, n)
-	start := time.Now()
-	for i := range n {
-		c, err := dialRetry(ctx, srv.url)
+	env := []string{"MONGODB_URI=" + db.URI(), "DEMO_CONTENT=false", "DEMO_EDITOR_KEY=" + editorKey,
+		"REDIS_URL=", "LOG_LEVEL=info", "LIVE_CONNECTIONS_PER_KEY=" + strconv.Itoa(n+10)}
+	if instances > 1 {
+		env = append(env, "REDIS_URL=redis://127.0.0.1:6379/0", "REDIS_PREFIX=bench-subs-"+strconv.Itoa(os.Getpid())+":")
+	}
+	t := &target{query: `subscription { articlePublished { id } }`}
+	for i := range instances {
+		p, err := startProcess(ctx, bin, nil, append(env, "DATA_DIR="+filepath.Join(dir, "data"+strconv.Itoa(i))), logw)
 		if err != nil {
-			return Result{}, fmt.Errorf("subscriber %d: %w", i, err)
+			return Result{}, err
 		}
-		if err := c.Start("1", `subscription { articlePublished { id } }`, nil); err != nil {
-			return Result{}, fmt.Errorf("subscriber %d: %w", i, err)
-		}
-		clients[i], got[i] = c, map[string]time.Time{}
+		defer p.stop()
+		t.procs = append(t.procs, p)
+		t.urls = append(t.urls, p.url)
 	}
-	connect := time.Since(start)
-	time.Sleep(time.Second) // every subscription registered
-	runtime.GC()
-	heap1, rss1, err := srv.memory()
+	editor := t.urls[0]
+	t.publish = func(ctx context.Context, j int) (string, time.Time, time.Duration, error) {
+		id, err := mutate(ctx, editor, `mutation($in: ArticleInput!) { createArticle(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"headline": "Bench story " + strconv.Itoa(j), "body": "Text."}})
+		if err != nil {
+			return "", time.Time{}, 0, err
+		}
+		sent := time.Now()
+		_, err = mutate(ctx, editor, `mutation($id: ID!) { publishArticle(id: $id) { id } }`, map[string]any{"id": id})
+		return id, sent, time.Since(sent), err
+	}
+	return measure(ctx, t, n, m, instances)
+}
+
+func runBare(ctx context.Context, n, m int, logw io.Writer) (Result, error) {
+	self, err := os.Executable()
 	if err != nil {
 		return Result{}, err
 	}
-	for i, c := range clients {
+	p, err := startProcess(ctx, self, []string{"-bare-server"}, nil, logw)
+	if err != nil {
+		return Result{}, err
+	}
+	defer p.stop()
+	t := &target{urls: []string{p.url}, procs: []*process{p}, query: `subscription { articlePublished { id } }`}
+	t.publish = func(ctx context.Context, j int) (string, time.Time, time.Duration, error) {
+		id := "bare-story-" + strconv.Itoa(j)
+		sent := time.Now()
+		res, err := http.Post(p.url+"/publish?id="+id, "text/plain", nil)
+		if err != nil {
+			return "", sent, 0, err
+		}
+		res.Body.Close()
+		return id, sent, time.Since(sent), nil
+	}
+	return measure(ctx, t, n, m, 1)
+}
+
+// subscriber is one load-generator connection; it notes when each story
+// reached it.
+type subscriber struct {
+	conn *websocket.Conn
+	mu   sync.Mutex
+	got  map[string]time.Time
+}
+
+func measure(ctx context.Context, t *target, n, m, instances int) (Result, error) {
+	heap0 := 0.0
+	for _, p := range t.procs {
+		h, err := p.heap()
+		if err != nil {
+			return Result{}, err
+		}
+		heap0 += h
+	}
+	subs := make([]*subscriber, n)
+	dialers := sourceAddresses(n)
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for len(got[i]) < m {
-				msg, ok := c.Next(30 * time.Second)
-				if !ok {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
 					return
 				}
-				var p struct {
-					Data struct{ ArticlePublished struct{ ID string } }
+				s, err := dial(ctx, dialers[i%len(dialers)], t.urls[i%len(t.urls)], t.query, m)
+				if err != nil {
+					errs <- fmt.Errorf("subscriber %d: %w", i, err)
+					return
 				}
-				if json.Unmarshal(msg.Payload, &p) == nil {
-					got[i][p.Data.ArticlePublished.ID] = time.Now()
-				}
+				subs[i] = s
 			}
 		}()
 	}
-	sent := map[string]time.Time{}
-	for j := range m {
-		id, err := srv.mutate(ctx, `mutation($in: ArticleInput!) { createArticle(input: $in) { id } }`,
-			map[string]any{"in": map[string]any{"headline": "Bench story " + strconv.Itoa(j), "body": "Text."}})
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return Result{}, err
+	}
+	connect := time.Since(start)
+	defer func() {
+		for _, s := range subs {
+			s.conn.CloseNow()
+		}
+	}()
+	time.Sleep(2 * time.Second) // every subscription registered
+	heap1, cpu0 := 0.0, 0.0
+	for _, p := range t.procs {
+		h, err := p.heap()
 		if err != nil {
 			return Result{}, err
 		}
-		sent[id] = time.Now()
-		if _, err := srv.mutate(ctx, `mutation($id: ID!) { publishArticle(id: $id) { id } }`, map[string]any{"id": id}); err != nil {
+		heap1 += h
+		cpu0 += p.cpu()
+	}
+	sent := map[string]time.Time{}
+	var answers []time.Duration
+	for j := range m {
+		id, at, answered, err := t.publish(ctx, j)
+		if err != nil {
 			return Result{}, err
 		}
+		sent[id] = at
+		answers = append(answers, answered)
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Wait for every delivery (or give up after a quiet spell).
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && delivered(subs) < n*m {
 		time.Sleep(100 * time.Millisecond)
 	}
-	wg.Wait()
-	var lat []time.Duration
-	for i := range got {
-		for id, at := range got[i] {
-			lat = append(lat, at.Sub(sent[id]))
-		}
+	cpu1 := 0.0
+	for _, p := range t.procs {
+		cpu1 += p.cpu()
 	}
-	for _, c := range clients {
-		c.Close()
+	var lat []time.Duration
+	for _, s := range subs {
+		s.mu.Lock()
+		for id, at := range s.got {
+			if t0, ok := sent[id]; ok {
+				lat = append(lat, at.Sub(t0))
+			}
+		}
+		s.mu.Unlock()
 	}
 	if len(lat) == 0 {
 		return Result{}, errors.New("no story reached any subscriber")
 	}
 	slices.Sort(lat)
+	slices.Sort(answers)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	return Result{Subscribers: n, Stories: m, Deliveries: len(lat), P50: pct(.50), P99: pct(.99), Max: lat[len(lat)-1],
-		HeapPerSub: float64(heap1-heap0) / float64(n), RSSPerSub: float64(rss1-rss0) / float64(n), ConnectTime: connect}, nil
+	return Result{Subscribers: n, Stories: m, Instances: instances, Deliveries: len(lat), P50: pct(.50), P99: pct(.99), Max: lat[len(lat)-1],
+		HeapPerSub: (heap1 - heap0) / float64(n), CPUPerDelivery: (cpu1 - cpu0) / float64(len(lat)), ConnectTime: connect,
+		PublishP50: answers[len(answers)/2], PublishMax: answers[len(answers)-1]}, nil
 }
 
-// raiseFileLimit lifts the soft limit on open files to the hard one: the
+func delivered(subs []*subscriber) int {
+	total := 0
+	for _, s := range subs {
+		s.mu.Lock()
+		total += len(s.got)
+		s.mu.Unlock()
+	}
+	return total
+}
+
+// sourceAddresses spreads connections over 127.0.0.2, 127.0.0.3, ... so
+// that no (source, destination) pair runs out of ephemeral ports (about
+// 28,000 each).
+func sourceAddresses(n int) []*http.Client {
+	k := n/20000 + 1
+	clients := make([]*http.Client, k)
+	for i := range k {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}, Timeout: 30 * time.Second}
+		clients[i] = &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+	}
+	return clients
+}
+
+var storyID = []byte(`"articlePublished":{"id":"`)
+
+func dial(ctx context.Context, client *http.Client, base, query string, m int) (*subscriber, error) {
+	var err error
+	for range 5 {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		var s *subscriber
+		s, err = dialOnce(dctx, client, base, query, m)
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, err
+}
+
+func dialOnce(ctx context.Context, client *http.Client, base, query string, m int) (*subscriber, error) {
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql",
+		&websocket.DialOptions{HTTPClient: client, Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	if _, b, err := conn.Read(ctx); err != nil || !bytes.Contains(b, []byte("connection_ack")) {
+		conn.CloseNow()
+		return nil, fmt.Errorf("no ack: %v %s", err, b)
+	}
+	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": query}})
+	if err := conn.Write(ctx, websocket.MessageText, sub); err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	s := &subscriber{conn: conn, got: make(map[string]time.Time, m)}
+	go func() {
+		for {
+			_, b, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			now := time.Now()
+			if i := bytes.Index(b, storyID); i >= 0 {
+				rest := b[i+len(storyID):]
+				if j := bytes.IndexByte(rest, '"'); j >= 0 {
+					s.mu.Lock()
+					s.got[string(rest[:j])] = now
+					s.mu.Unlock()
+				}
+			} else if bytes.Contains(b, []byte(`"type":"ping"`)) {
+				_ = conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"pong"}`))
+			}
+		}
+	}()
+	return s, nil
+}
+
+// raiseFileLimit lifts the limit on open files: the
 // benchmark holds one socket per subscriber (and the server, which
 // inherits the limit, another).
 func raiseFileLimit() {
+	// Past the hard limit where allowed (root, CAP_SYS_RESOURCE): 50,000
+	// subscribers need more than the usual 20,000.
+	want := syscall.Rlimit{Cur: 200_000, Max: 200_000}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) == nil {
+		return
+	}
 	var l syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
 		l.Cur = l.Max
@@ -163,38 +374,16 @@ func raiseFileLimit() {
 	}
 }
 
-func dialRetry(ctx context.Context, url string) (*testenv.LiveClient, error) {
-	var err error
-	for range 5 {
-		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var c *testenv.LiveClient
-		c, err = testenv.DialLive(dctx, url, nil, nil)
-		cancel()
-		if err == nil {
-			return c, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return nil, err
-}
-
-// server is the real newsgraph binary, run as a child process.
-type server struct {
+// process is a server under test, run as a child process; it prints a JSON
+// line {"msg":"listening","addr":...} when ready.
+type process struct {
 	cmd *exec.Cmd
 	url string
 }
 
-func startServer(ctx context.Context, dir string, n int, logw io.Writer) (*server, error) {
-	bin := filepath.Join(dir, "newsgraph")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/newsgraph/newsgraph")
-	build.Stderr = logw
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append(os.Environ(), "PORT=0", "HOST=127.0.0.1", "DATA_DIR="+filepath.Join(dir, "data"),
-		"DEMO_CONTENT=false", "DEMO_EDITOR_KEY="+editorKey, "REDIS_URL=", "LOG_LEVEL=info",
-		"LIVE_CONNECTIONS_PER_KEY="+strconv.Itoa(n+10))
+func startProcess(ctx context.Context, bin string, args, env []string, logw io.Writer) (*process, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(append(os.Environ(), "PORT=0", "HOST=127.0.0.1"), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -203,65 +392,67 @@ func startServer(ctx context.Context, dir string, n int, logw io.Writer) (*serve
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd}
+	p := &process{cmd: cmd}
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		var line struct{ Msg, Addr string }
 		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-			s.url = "http://" + line.Addr
+			p.url = "http://" + line.Addr
 			break
 		}
 	}
-	if s.url == "" {
-		s.stop()
-		return nil, errors.New("the server did not say where it listens")
+	if p.url == "" {
+		p.stop()
+		return nil, errors.New(bin + " did not say where it listens")
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
-	return s, nil
+	return p, nil
 }
 
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
+func (p *process) stop() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
+	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
+		_ = p.cmd.Process.Kill()
 	}
 }
 
-// memory is the server's Go heap in use (from /metrics) and its RSS.
-func (s *server) memory() (heap, rss int64, err error) {
-	res, err := http.Get(s.url + "/metrics")
+// cpu is the process's user plus system CPU time so far, in seconds.
+func (p *process) cpu() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0, err
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// heap is the process's Go heap in use, from its /metrics.
+func (p *process) heap() (float64, error) {
+	res, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		return 0, err
 	}
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			heap = int64(f)
+			return strconv.ParseFloat(v, 64)
 		}
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return heap, 0, err
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			rss = kb * 1024
-		}
-	}
-	return heap, rss, nil
+	return 0, errors.New("no go_memstats_heap_inuse_bytes in /metrics")
 }
 
 // mutate runs a mutation as the editor and returns the id it answers with.
-func (s *server) mutate(ctx context.Context, doc string, vars map[string]any) (string, error) {
+func mutate(ctx context.Context, base, doc string, vars map[string]any) (string, error) {
 	body, _ := json.Marshal(map[string]any{"query": doc, "variables": vars})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}

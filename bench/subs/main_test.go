@@ -12,7 +12,7 @@ func TestSmallRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the server")
 	}
-	res, err := run(context.Background(), 20, 3, io.Discard)
+	res, err := run(context.Background(), 20, 3, 1, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

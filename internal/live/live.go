@@ -50,6 +50,10 @@ type Options struct {
 	// ConnectionsPerKey bounds open live connections per API key, and per
 	// client address for readers without one (100 when zero).
 	ConnectionsPerKey int
+	// CatchUpAfter is how long after Start the stories that fell due while
+	// no instance ran are announced, so reconnecting subscribers hear them
+	// (5 s when zero).
+	CatchUpAfter time.Duration
 }
 
 // Schedule is what the hub asks the database about scheduled stories.
@@ -65,9 +69,16 @@ type Hub struct {
 
 	mu     sync.Mutex
 	subs   map[*subscriber]struct{}
+	groups map[string]*group
 	conns  map[string]int
 	lines  map[*line]struct{}
 	closed bool
+
+	// pending are the events not yet fanned out; one goroutine at a time
+	// works through them, in order, and only while there are any.
+	pendingMu sync.Mutex
+	pending   []event
+	fanning   bool
 
 	// due is the earliest scheduled moment known; swept is up to when due
 	// stories have been announced.
@@ -87,11 +98,14 @@ func New(o Options) *Hub {
 	if o.ConnectionsPerKey <= 0 {
 		o.ConnectionsPerKey = 100
 	}
+	if o.CatchUpAfter <= 0 {
+		o.CatchUpAfter = 5 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Hub{o: o, origin: telemetry.NewRequestID(), subs: map[*subscriber]struct{}{},
-		conns: map[string]int{}, lines: map[*line]struct{}{}, done: make(chan struct{})}
+		groups: map[string]*group{}, conns: map[string]int{}, lines: map[*line]struct{}{}, done: make(chan struct{})}
 }
 
 // event is what travels between instances.
@@ -107,16 +121,30 @@ func (h *Hub) channel() string { return h.o.Prefix + "live" }
 // until ctx ends.
 func (h *Hub) Start(ctx context.Context) {
 	now := time.Now()
+	// Stories that fell due while no instance ran: announced from the
+	// moment the last instance stopped (or last swept), shortly after
+	// start so that subscribers have reconnected; each at most once across
+	// instances (claim).
+	from := h.lastSwept(ctx, now)
 	h.dueMu.Lock()
-	h.swept = now
+	h.swept = from
 	h.timer = time.AfterFunc(time.Hour, func() { h.sweep(context.WithoutCancel(ctx)) })
 	h.timer.Stop()
 	h.dueMu.Unlock()
 	h.rearm(ctx, now)
+	if from.Before(now) {
+		h.dueMu.Lock()
+		if at := now.Add(h.o.CatchUpAfter); h.due.IsZero() || h.due.After(at) {
+			h.due = at
+			h.timer.Reset(h.o.CatchUpAfter)
+		}
+		h.dueMu.Unlock()
+	}
 	context.AfterFunc(ctx, func() {
 		h.dueMu.Lock()
 		h.timer.Stop()
 		h.dueMu.Unlock()
+		h.recordSwept(context.WithoutCancel(ctx), time.Now())
 	})
 	if h.o.Redis == nil {
 		close(h.done)
@@ -184,6 +212,37 @@ func (h *Hub) emit(ctx context.Context, e event) {
 	}
 }
 
+// deliver queues e for the fan-out and returns at once: the write that
+// caused it (an editor's publish) does not wait for 50,000 subscribers.
+func (h *Hub) deliver(e event) {
+	h.pendingMu.Lock()
+	h.pending = append(h.pending, e)
+	if h.fanning {
+		h.pendingMu.Unlock()
+		return
+	}
+	h.fanning = true
+	h.pendingMu.Unlock()
+	go h.fanOut()
+}
+
+func (h *Hub) fanOut() {
+	for {
+		h.pendingMu.Lock()
+		if len(h.pending) == 0 {
+			h.fanning = false
+			h.pending = nil
+			h.pendingMu.Unlock()
+			return
+		}
+		e := h.pending[0]
+		h.pending = h.pending[1:]
+		h.pendingMu.Unlock()
+		h.deliverToGroups(e)
+		h.deliverToChannels(e)
+	}
+}
+
 // subscriber is one subscription: its filter, its buffer, and how to hang
 // up its connection when it falls behind.
 type subscriber struct {
@@ -218,6 +277,16 @@ func (h *Hub) Updated(ctx context.Context, globalID string) (<-chan *news.Articl
 }
 
 func (h *Hub) subscribe(ctx context.Context, wants func(event, time.Time) bool) (<-chan *news.Article, error) {
+	if e, ok := ctx.Value(eventKey{}).(*Event); ok {
+		// A group's execution for one event: the stream is that event, if
+		// this subscription wants it, and ends.
+		ch := make(chan *news.Article, 1)
+		if e != nil && wants(e.e, e.now) {
+			ch <- e.e.Article
+		}
+		close(ch)
+		return ch, nil
+	}
 	s := &subscriber{ch: make(chan *news.Article, h.o.Buffer), wants: wants, hangUp: hangUpFrom(ctx)}
 	h.mu.Lock()
 	if h.closed {
@@ -240,10 +309,10 @@ func (h *Hub) subscribe(ctx context.Context, wants func(event, time.Time) bool) 
 	return s.ch, nil
 }
 
-// deliver hands e to every subscriber that wants it. A subscriber whose
+// deliverToChannels hands e to every subscriber that wants it. A subscriber whose
 // buffer is full is dropped (its connection closed with CloseSlowConsumer)
 // rather than buffered without bound or allowed to stall the others.
-func (h *Hub) deliver(e event) {
+func (h *Hub) deliverToChannels(e event) {
 	now := time.Now()
 	var slow []*subscriber
 	h.mu.Lock()
@@ -272,7 +341,13 @@ func (h *Hub) deliver(e event) {
 func (h *Hub) Subscribers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.subs)
+	n := len(h.subs)
+	for _, g := range h.groups {
+		g.mu.Lock()
+		n += len(g.members)
+		g.mu.Unlock()
+	}
+	return n
 }
 
 // Admit counts a live connection against its key's (or, for a reader, its
@@ -322,9 +397,19 @@ func (h *Hub) Close() {
 		close(s.ch)
 	}
 	h.subs = map[*subscriber]struct{}{}
+	groups := h.groups
+	h.groups = map[string]*group{}
 	lines := h.lines
 	h.lines = map[*line]struct{}{}
 	h.mu.Unlock()
+	for _, g := range groups {
+		g.mu.Lock()
+		for m := range g.members {
+			m.Complete()
+		}
+		g.members = nil
+		g.mu.Unlock()
+	}
 	if len(lines) == 0 {
 		return
 	}
@@ -400,7 +485,8 @@ func (h *Hub) rearm(ctx context.Context, now time.Time) {
 // write (it was scheduled); one published on the spot was announced by the
 // write itself. Every instance runs the same timer, so with Redis one claim
 // per (story, version) decides which instance announces it; the others skip
-// it. Stories that fell due while no instance ran are not announced.
+// it. Stories that fell due while no instance ran are announced by the first
+// sweep after the next start (see Start).
 func (h *Hub) sweep(ctx context.Context) {
 	if h.o.Articles == nil {
 		return
@@ -410,6 +496,7 @@ func (h *Hub) sweep(ctx context.Context) {
 	from := h.swept
 	h.swept = now
 	h.dueMu.Unlock()
+	defer h.recordSwept(ctx, now)
 	for {
 		page, err := h.o.Articles.Articles(ctx, news.ArticleQuery{Status: news.StatusPublished, Now: now,
 			PublishedAfter: &from, Order: news.Order{Field: news.OrderPublishedAt}, Limit: 100})
@@ -437,11 +524,54 @@ func (h *Hub) claim(ctx context.Context, a *news.Article) bool {
 		return true
 	}
 	key := h.o.Prefix + "live:due:" + a.ID + ":" + strconv.Itoa(a.Version)
-	ok, err := h.o.Redis.SetNX(ctx, key, h.origin, 24*time.Hour).Result()
+	ok, err := h.o.Redis.SetNX(ctx, key, h.origin, claimTTL).Result()
 	if err != nil {
 		// Better a duplicate than a story nobody is told about.
 		h.o.Logger.WarnContext(ctx, "live: claiming a due story failed; announcing it anyway", "err", err)
 		return true
 	}
 	return ok
+}
+
+// claimTTL is how long a claim to announce a story is remembered: longer
+// than any outage after which the story would still be news.
+const claimTTL = 7 * 24 * time.Hour
+
+func (h *Hub) sweptKey() string { return h.o.Prefix + "live:swept" }
+
+// lastSwept is up to when due stories were announced by any instance (from
+// Redis), never earlier than claimTTL ago; now without Redis or record:
+// a lone instance without Redis has no memory of its last run.
+func (h *Hub) lastSwept(ctx context.Context, now time.Time) time.Time {
+	if h.o.Redis == nil || h.o.Articles == nil {
+		return now
+	}
+	ms, err := h.o.Redis.Get(ctx, h.sweptKey()).Int64()
+	if err != nil {
+		if !errors.Is(err, redis.Nil) {
+			h.o.Logger.WarnContext(ctx, "live: reading when stories were last announced failed", "err", err)
+		}
+		return now
+	}
+	t := time.UnixMilli(ms)
+	if oldest := now.Add(-claimTTL); t.Before(oldest) {
+		t = oldest
+	}
+	if t.After(now) {
+		t = now
+	}
+	return t
+}
+
+// recordSwept notes, for the next instance to start, that due stories were
+// announced up to at.
+func (h *Hub) recordSwept(ctx context.Context, at time.Time) {
+	if h.o.Redis == nil || h.o.Articles == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := h.o.Redis.Set(rctx, h.sweptKey(), at.UnixMilli(), claimTTL).Err(); err != nil {
+		h.o.Logger.WarnContext(ctx, "live: recording when stories were announced failed", "err", err)
+	}
 }
