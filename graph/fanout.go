@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -90,8 +91,11 @@ type sendQueue struct {
 	spare    []frame
 	flushing bool
 	done     bool
-	write    func(b []byte) error
-	broken   func()
+	// stopped is done for the writer between frames without the lock: a
+	// connection being closed must not first write out a whole batch.
+	stopped atomic.Bool
+	write   func(b []byte) error
+	broken  func()
 }
 
 // frame is one message: head, then body (a group's shared result), then
@@ -135,6 +139,9 @@ func (q *sendQueue) flush() {
 		q.queue = q.spare[:0]
 		q.mu.Unlock()
 		for i, f := range batch {
+			if q.stopped.Load() {
+				break
+			}
 			b := append(append(append((*buf)[:0], f.head...), f.body...), f.tail...)
 			*buf = b
 			batch[i] = frame{}
@@ -155,6 +162,7 @@ func (q *sendQueue) flush() {
 
 // stop drops whatever is queued and refuses more.
 func (q *sendQueue) stop() {
+	q.stopped.Store(true)
 	q.mu.Lock()
 	q.done = true
 	q.queue, q.spare = nil, nil

@@ -299,7 +299,17 @@ func (c *wsConn) hangUp(code int, reason string) {
 	}
 	c.closed = true
 	c.closing = make(chan struct{})
+	// Its subscriptions leave their groups now, not when the close
+	// handshake is over: a slow peer can take seconds to read its backlog
+	// and take the close frame, and no event is for it any more.
+	subs := c.subs
+	c.subs = nil
 	c.mu.Unlock()
+	for _, s := range subs {
+		if s.leave != nil {
+			s.leave()
+		}
+	}
 	c.out.stop()
 	go func() {
 		defer close(c.closing)

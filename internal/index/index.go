@@ -93,6 +93,8 @@ type Index struct {
 	live     liveCount
 	catching sync.Mutex
 	done     chan struct{}
+	// settled closes when Start's first rebuild or catch-up is over.
+	settled chan struct{}
 }
 
 type liveCount struct {
@@ -120,7 +122,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if opts.CatchUpEvery == 0 {
 		opts.CatchUpEvery = 30 * time.Second
 	}
-	ix := &Index{dir: dir, opts: opts, log: opts.Logger, done: make(chan struct{})}
+	ix := &Index{dir: dir, opts: opts, log: opts.Logger, done: make(chan struct{}), settled: make(chan struct{})}
 	var err error
 	switch {
 	case dir == "":

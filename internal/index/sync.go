@@ -68,6 +68,10 @@ func (ix *Index) Refresh(ctx context.Context, ids []string, all bool) {
 	}
 }
 
+// Settled is closed once Start's first rebuild or catch-up is over, so a
+// caller counting database round trips (the tests) can leave it out.
+func (ix *Index) Settled() <-chan struct{} { return ix.settled }
+
 // Start brings the index up to date in the background and keeps it so
 // until ctx ends: an index never built is rebuilt from MongoDB (Ping says
 // "indexing" meanwhile); one on disk is usable at once and catches up.
@@ -77,6 +81,7 @@ func (ix *Index) Start(ctx context.Context) {
 		defer close(ix.done)
 		if ix.opts.Source == nil {
 			ix.ready.Store(true)
+			close(ix.settled)
 			return
 		}
 		if !ix.Built() {
@@ -88,6 +93,7 @@ func (ix *Index) Start(ctx context.Context) {
 		} else if err := ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
 			ix.log.Warn("query index catch-up failed", "err", err)
 		}
+		close(ix.settled)
 		if ix.opts.CatchUpEvery < 0 {
 			return
 		}

@@ -136,6 +136,13 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 		Webhooks: o.Webhooks, Preview: o.Preview,
 		Trusted: o.Trusted, Index: o.Index,
 	})
+	// The index's first catch-up reads the database in the background;
+	// tests that count round trips start after it.
+	select {
+	case <-a.Index.Settled():
+	case <-time.After(time.Minute):
+		t.Fatal("the query index did not settle within a minute")
+	}
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
 	t.Cleanup(func() {

@@ -26,7 +26,7 @@ func importLines(t *testing.T, svc *testenv.Service, text string) (bulk.Summary,
 	t.Helper()
 	ctx := news.WithViewer(context.Background(), news.Viewer{Role: news.RoleEditor, KeyName: "import test"})
 	var out strings.Builder
-	im := bulk.New(svc.Store, news.NewDesk(svc.Store, news.Listeners{}), bulk.Options{Progress: &out})
+	im := bulk.New(svc.Store, news.NewDesk(svc.Store, news.Listeners{}), bulk.Options{Progress: &out, Index: svc.Index})
 	if err := Import(ctx, strings.NewReader(text), im); err != nil {
 		t.Fatal(err)
 	}

@@ -10,18 +10,19 @@ import (
 
 	"github.com/newsgraph/newsgraph/internal/importer/bulk"
 	"github.com/newsgraph/newsgraph/internal/news"
-	"github.com/newsgraph/newsgraph/internal/store"
 	"github.com/newsgraph/newsgraph/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// importExport runs one import of export into st, as the CLI does.
-func importExport(t *testing.T, st *store.Store, export []byte) (bulk.Summary, string) {
+// importExport runs one import of export into the service's database and
+// query index, as the CLI does.
+func importExport(t *testing.T, svc *testenv.Service, export []byte) (bulk.Summary, string) {
 	t.Helper()
 	ctx := news.WithViewer(context.Background(), news.Viewer{Role: news.RoleEditor, KeyName: "import test"})
 	var out bytes.Buffer
-	im := bulk.New(st, news.NewDesk(st, news.Listeners{}), bulk.Options{Progress: &out})
+	st := svc.Store
+	im := bulk.New(st, news.NewDesk(st, news.Listeners{}), bulk.Options{Progress: &out, Index: svc.Index})
 	if err := Import(ctx, bytes.NewReader(export), im, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestImportAWordPressExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := testenv.NewService(t, testenv.ServiceOptions{})
-	sum, out := importExport(t, svc.Store, export)
+	sum, out := importExport(t, svc, export)
 	t.Log(out)
 
 	// Posts 10, 11, 13, 14, 15, 16, 20, 21 and 24; 22 is broken XML and
@@ -157,7 +158,7 @@ func TestImportAWordPressExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed := bytes.Replace(export, []byte("A story written in the block editor"), []byte("A story revised in the block editor"), 1)
-	again, out := importExport(t, svc.Store, changed)
+	again, out := importExport(t, svc, changed)
 	if again.Inserted != 0 || again.Updated != 9 || again.Failed != 2 || again.Renamed != 1 || again.AuthorsCreated != 0 {
 		t.Errorf("re-import summary %+v\n%s", again, out)
 	}
