@@ -161,7 +161,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	a := app.Assemble(ctx, app.Parts{
 		Store: st, Redis: rdb, Index: ix, Prefix: cfg.RedisPrefix, Logger: log, Metrics: reg,
 		BaseURL: cfg.PublicBaseURL, SiteName: cfg.SiteName,
-		Live: live.Options{ConnectionsPerKey: cfg.LiveConnectionsPerKey},
+		Cache: cache.Options{ConfirmWait: cfg.ConfirmWait},
+		Live:  live.Options{ConnectionsPerKey: cfg.LiveConnectionsPerKey},
 		Limits: graph.Limits{MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
 			NoIntrospection: !cfg.Introspection},
 		RequestTimeout: cfg.RequestTimeout,

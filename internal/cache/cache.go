@@ -42,6 +42,11 @@ type Options struct {
 	// every instance's index has the write, and no reader here can fill
 	// the cache again from an index that has not.
 	Refresh func(ctx context.Context, articleIDs []string, all bool)
+	// ConfirmWait bounds how long a write waits for the other instances to
+	// confirm its invalidation (default DefaultConfirmWait); an instance
+	// that does not answer in time (hung, overloaded, or cut off from
+	// Redis) is logged and catches up when it answers again.
+	ConfirmWait time.Duration
 }
 
 // Cache is the two-tier cache: objects (articles, authors, terms), whole
@@ -76,6 +81,9 @@ type Cache struct {
 func New(o Options) *Cache {
 	if o.Prefix == "" {
 		o.Prefix = "newsgraph:"
+	}
+	if o.ConfirmWait <= 0 {
+		o.ConfirmWait = DefaultConfirmWait
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -309,10 +317,8 @@ func (c *Cache) invalidate(ctx context.Context, inv invalidation) {
 	time.AfterFunc(time.Second, func() { c.applyAll(context.Background(), again) })
 }
 
-// AckWait bounds how long a write waits for the other instances to confirm
-// an invalidation; an instance that does not answer in time (hung, or cut
-// off from Redis) catches up when it reconnects.
-const AckWait = 250 * time.Millisecond
+// DefaultConfirmWait is Options.ConfirmWait's default.
+const DefaultConfirmWait = 250 * time.Millisecond
 
 func (c *Cache) ackKey(seq int64) string {
 	return c.redis.key("invalidations:ack:" + strconv.FormatInt(seq, 10))
@@ -332,9 +338,10 @@ func (c *Cache) acknowledge(inv invalidation) {
 	c.observe(err)
 }
 
-// awaitAcks waits until `others` instances have acknowledged seq, or AckWait.
+// awaitAcks waits until `others` instances have acknowledged seq, or
+// Options.ConfirmWait.
 func (c *Cache) awaitAcks(seq int64, others int64) {
-	deadline := time.Now().Add(AckWait)
+	deadline := time.Now().Add(c.opts.ConfirmWait)
 	for got := int64(0); got < others; got++ {
 		left := time.Until(deadline)
 		if left <= 0 {

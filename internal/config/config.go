@@ -95,6 +95,10 @@ type Config struct {
 	// IndexCatchUp is how often the index reads what other processes wrote
 	// to MongoDB (INDEX_CATCHUP_INTERVAL, default 30s; "off" never).
 	IndexCatchUp time.Duration
+	// ConfirmWait bounds how long a write waits for every other instance
+	// to confirm it has dropped (and re-indexed) what the write replaced
+	// (INVALIDATION_CONFIRM_WAIT, default 250ms).
+	ConfirmWait time.Duration
 }
 
 // Embedded reports whether the service runs its own database.
@@ -197,6 +201,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.IndexCatchUp = -1
 	} else if c.IndexCatchUp, err = time.ParseDuration(v); err != nil || c.IndexCatchUp <= 0 {
 		return Config{}, fmt.Errorf("INDEX_CATCHUP_INTERVAL: %q is not a positive duration like 30s, or off", v)
+	}
+	if c.ConfirmWait, err = time.ParseDuration(env("INVALIDATION_CONFIRM_WAIT", "250ms")); err != nil || c.ConfirmWait <= 0 {
+		return Config{}, fmt.Errorf("INVALIDATION_CONFIRM_WAIT: %q is not a positive duration like 250ms", getenv("INVALIDATION_CONFIRM_WAIT"))
 	}
 	if c.DemoEditorKey != "" && len(c.DemoEditorKey) < 16 {
 		return Config{}, fmt.Errorf("DEMO_EDITOR_KEY: must be at least 16 characters")

@@ -79,3 +79,17 @@ func TestEdgePurgeURLsAreAList(t *testing.T) {
 		t.Fatalf("got %q, %v", c.EdgePurgeURLs, err)
 	}
 }
+
+func TestConfirmWait(t *testing.T) {
+	if c, err := FromEnv(envOf(nil)); err != nil || c.ConfirmWait != 250*time.Millisecond {
+		t.Fatalf("default: %v, %v", c.ConfirmWait, err)
+	}
+	if c, err := FromEnv(envOf(map[string]string{"INVALIDATION_CONFIRM_WAIT": "2s"})); err != nil || c.ConfirmWait != 2*time.Second {
+		t.Fatalf("set: %v, %v", c.ConfirmWait, err)
+	}
+	for _, v := range []string{"0s", "-1s", "soon"} {
+		if _, err := FromEnv(envOf(map[string]string{"INVALIDATION_CONFIRM_WAIT": v})); err == nil || !strings.Contains(err.Error(), "INVALIDATION_CONFIRM_WAIT") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}

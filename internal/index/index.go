@@ -86,8 +86,9 @@ type Index struct {
 	// index. Unix milliseconds.
 	watermark atomic.Int64
 
-	// During a rebuild, the IDs written meanwhile by the listener: the
-	// rebuild's older copies of them must not overwrite the newer.
+	// During a rebuild or catch-up, the IDs written meanwhile by the
+	// listener or Refresh: the scan's older copies of them must not
+	// overwrite the newer.
 	mu       sync.Mutex
 	touched  map[string]bool
 	live     liveCount
@@ -229,7 +230,8 @@ func (ix *Index) IndexArticles(ctx context.Context, arts []*news.Article) error 
 }
 
 // apply writes one batch: upserts, deletions, and the watermark. A
-// rebuild's batch (fromScan) skips the stories written meanwhile.
+// rebuild's or catch-up's batch (fromScan) skips the stories written
+// meanwhile.
 func (ix *Index) apply(ctx context.Context, upserts []*news.Article, deletions []string, fromScan bool) error {
 	if len(upserts) == 0 && len(deletions) == 0 {
 		return nil

@@ -287,6 +287,11 @@ func TestWritesReachEveryInstanceBeforeTheyReturn(t *testing.T) {
 	a := newNewsroom(t, testenv.ServiceOptions{Redis: rdb, Prefix: prefix})
 	a.seed(t)
 	b := newNewsroom(t, testenv.ServiceOptions{Redis: rdb, Prefix: prefix, Store: a.svc.Store})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("writing instance's log:\n%s\nother instance's log:\n%s", a.svc.Logs(), b.svc.Logs())
+		}
+	})
 	// B's lists are warm (cached whole and in its tiers) before the write.
 	for _, svc := range []*testenv.Service{a.svc, b.svc} {
 		svc.Query(t, listDoc, map[string]any{"first": 5})
@@ -457,5 +462,62 @@ func TestReadinessSaysIndexingUntilBuilt(t *testing.T) {
 	}
 	if err := ix.Ping(context.Background()); err != nil {
 		t.Errorf("built index: ping %v", err)
+	}
+}
+
+// writesDuringScan is the real store, except that after the catch-up's
+// scan has read its copy of a story, and before the index applies it, the
+// desk writes a newer version: the scan's copy is older.
+type writesDuringScan struct {
+	*store.Store
+	during func()
+}
+
+func (w *writesDuringScan) ScanArticles(ctx context.Context, since *time.Time, fn func([]*news.Article) error) error {
+	return w.Store.ScanArticles(ctx, since, func(batch []*news.Article) error {
+		if w.during != nil {
+			w.during()
+		}
+		return fn(batch)
+	})
+}
+
+// A catch-up that read a story before the desk unpublished it does not put
+// it back: the index keeps the desk's newer write.
+func TestCatchUpDoesNotUndoAWriteMadeMeanwhile(t *testing.T) {
+	st := testenv.Store(t, store.Options{})
+	ctx := context.Background()
+	story := testenv.NewArticle("flood-warning-lifted", time.Now().Add(-time.Hour))
+	story.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	if err := st.InsertArticles(ctx, []*news.Article{story}); err != nil {
+		t.Fatal(err)
+	}
+	src := &writesDuringScan{Store: st}
+	ix, err := index.Open(ctx, "", index.Options{Source: src, CatchUpEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if err := ix.IndexArticles(ctx, []*news.Article{story}); err != nil {
+		t.Fatal(err)
+	}
+	src.during = func() {
+		unpublished := *story
+		unpublished.StoredStatus, unpublished.PublishedAt = news.StatusDraft, nil
+		unpublished.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+		if err := st.ReplaceArticle(ctx, &unpublished); err != nil {
+			t.Error(err)
+		}
+		ix.ArticleChanged(ctx, story, &unpublished)
+	}
+	if err := ix.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := ix.List(ctx, news.ArticleQuery{Status: news.StatusPublished, Order: news.NewestFirst, Now: time.Now(), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 0 {
+		t.Fatalf("the catch-up put the unpublished story back on the published list: %v", ids)
 	}
 }

@@ -129,12 +129,13 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 	}
 	ix.catching.Lock()
 	defer ix.catching.Unlock()
+	defer ix.trackWrites()()
 	since := ix.Watermark().Add(-catchUpSkew)
 	started := time.Now()
 	n := 0
 	err := ix.opts.Source.ScanArticles(ctx, &since, func(batch []*news.Article) error {
 		n += len(batch)
-		return ix.apply(ctx, batch, nil, false)
+		return ix.apply(ctx, batch, nil, true)
 	})
 	if err != nil {
 		return err
@@ -143,7 +144,7 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := ix.apply(ctx, nil, gone, false); err != nil {
+	if err := ix.apply(ctx, nil, gone, true); err != nil {
 		return err
 	}
 	if n > 0 || len(gone) > 0 {
@@ -151,6 +152,21 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 			"took", time.Since(started).String())
 	}
 	return nil
+}
+
+// trackWrites records, until the returned func runs, the IDs that the
+// listener and Refresh write: a scan's copy of them, read from MongoDB
+// before that write, is older and must not replace it. Held under
+// ix.catching, so one scan tracks at a time.
+func (ix *Index) trackWrites() (stop func()) {
+	ix.mu.Lock()
+	ix.touched = map[string]bool{}
+	ix.mu.Unlock()
+	return func() {
+		ix.mu.Lock()
+		ix.touched = nil
+		ix.mu.Unlock()
+	}
 }
 
 // Rebuild fills the index from every story in MongoDB, in batches, with
@@ -163,15 +179,8 @@ func (ix *Index) Rebuild(ctx context.Context) error {
 	}
 	ix.catching.Lock()
 	defer ix.catching.Unlock()
+	defer ix.trackWrites()()
 	started := time.Now()
-	ix.mu.Lock()
-	ix.touched = map[string]bool{}
-	ix.mu.Unlock()
-	defer func() {
-		ix.mu.Lock()
-		ix.touched = nil
-		ix.mu.Unlock()
-	}()
 	stale, err := ix.allIDs()
 	if err != nil {
 		return err

@@ -115,6 +115,13 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	if o.Listener == nil {
 		o.Listener = news.Listeners{}
 	}
+	if o.Cache.ConfirmWait == 0 {
+		// Tests check the order of a write's steps (every instance has
+		// re-indexed and dropped the old story before the write returns),
+		// not the machine's speed: under -race, beside other packages on
+		// two cores, an instance can take longer than production's 250 ms.
+		o.Cache.ConfirmWait = 10 * time.Second
+	}
 	if o.Webhooks.Poll == 0 {
 		o.Webhooks.Poll = time.Hour
 	}
