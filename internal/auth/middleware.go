@@ -25,11 +25,17 @@ func Refusal(ctx context.Context) error {
 // Authorization header, the key's role with a valid bearer key. A key that
 // is malformed, unknown or revoked, or over its rate limit, is refused
 // (never quietly treated as a reader).
+var varyAuthorization = []string{"Authorization"}
+
 func Middleware(keys *Keys, limiter Limiter, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// An editor's answer (drafts included) must never be served from a
 		// shared cache to a reader, or the other way round.
-		w.Header().Add("Vary", "Authorization")
+		if h := w.Header(); h["Vary"] == nil {
+			h["Vary"] = varyAuthorization // shared: headers are only read
+		} else {
+			h.Add("Vary", "Authorization")
+		}
 		header := r.Header.Get("Authorization")
 		if header == "" {
 			next.ServeHTTP(w, r)

@@ -2,9 +2,11 @@ package cache_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,6 +210,25 @@ func TestHTTPCachingOnGET(t *testing.T) {
 	if want := "stale-while-revalidate"; !strings.Contains(cc, "public") || !strings.Contains(cc, want) {
 		t.Fatalf("Cache-Control %q", cc)
 	}
+	// A hit: the same answer and validators, its own request ID (or the
+	// proxy's), Vary once, the length of the body.
+	hit, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit.Header.Set("X-Request-ID", "edge-7f3a")
+	res, err = http.DefaultClient.Do(hit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	h := res.Header
+	if h.Get("X-Cache") != "HIT" || h.Get("ETag") != etag || !strings.HasPrefix(h.Get("Cache-Control"), "public, max-age=") ||
+		!slices.Equal(h.Values("Vary"), []string{"Authorization"}) || h.Get("Content-Length") != strconv.Itoa(len(body)) ||
+		h.Get("X-Request-ID") != "edge-7f3a" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		t.Fatalf("hit headers: %v", h)
+	}
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	req.Header.Set("If-None-Match", etag)
 	res, err = http.DefaultClient.Do(req)
@@ -215,8 +236,11 @@ func TestHTTPCachingOnGET(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusNotModified {
-		t.Fatalf("If-None-Match: %d", res.StatusCode)
+	if res.StatusCode != http.StatusNotModified || res.Header.Get("ETag") != etag {
+		t.Fatalf("If-None-Match: %d, ETag %q", res.StatusCode, res.Header.Get("ETag"))
+	}
+	if id := res.Header.Get("X-Request-ID"); len(id) != 16 {
+		t.Fatalf("request ID %q", id)
 	}
 	// A write changes the answer, so the old ETag no longer matches.
 	svc.AddArticles(t, testenv.NewArticle("newer", time.Now()))

@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
+	"hash"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -47,7 +50,18 @@ type cachedResponse struct {
 	EdgeKeys  []string `json:"k,omitempty"`
 	EdgeUntil int64    `json:"u,omitempty"`
 
-	edge *edgeHeaders // the tag headers, built once per entry
+	// Built once per entry by prepare, not per hit: the tag headers, the
+	// headers every hit sends, the names of its tags' tombstones, and the
+	// browsers' Cache-Control of the second it was last built for.
+	edge         *edgeHeaders
+	etag, length []string
+	tombs        []string
+	control      atomic.Pointer[maxAgeHeader]
+}
+
+type maxAgeHeader struct {
+	seconds int
+	value   []string
 }
 
 // prepare builds what every hit on e sends besides the body.
@@ -55,13 +69,30 @@ func (e *cachedResponse) prepare() {
 	if len(e.EdgeKeys) > 0 {
 		e.edge = newEdgeHeaders(e.EdgeKeys)
 	}
+	e.etag, e.length = []string{e.ETag}, []string{strconv.Itoa(len(e.Body))}
+	e.tombs = make([]string, len(e.Tags))
+	for i, t := range e.Tags {
+		e.tombs[i] = tagName(t)
+	}
+}
+
+// cacheControl is the browsers' Cache-Control for a hit now: public for as
+// long as the entry has left. Hits within one second share one value.
+func (e *cachedResponse) cacheControl() []string {
+	s := max(int(time.Until(e.Expires)/time.Second), 0)
+	if c := e.control.Load(); c != nil && c.seconds == s {
+		return c.value
+	}
+	c := &maxAgeHeader{seconds: s, value: []string{"public, max-age=" + strconv.Itoa(s) + ", stale-while-revalidate=60"}}
+	e.control.Store(c)
+	return c.value
 }
 
 // valid reports whether no write to anything the response was built from
 // has been applied since its run started.
 func (r *Responses) valid(e *cachedResponse) bool {
-	for _, t := range e.Tags {
-		if !r.c.gen.valid(tagName(t), e.Seq) {
+	for _, t := range e.tombs {
+		if !r.c.gen.valid(t, e.Seq) {
 			return false
 		}
 	}
@@ -128,16 +159,12 @@ func (r *Responses) Middleware(next http.Handler) http.Handler {
 		}
 		if isPreviewBody(body) {
 			private(w.Header())
-			req.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, req)
 			return
 		}
-		if req.Method == http.MethodPost {
-			req.Body = io.NopCloser(bytes.NewReader(body))
-		}
 		if hit := r.lookup(req.Context(), key); hit != nil {
 			r.c.trending.replay(hit.Views)
-			r.write(w, req, hit, "HIT")
+			r.write(w, req, hit, xCacheHit)
 			return
 		}
 		r.fill(w, req, key, next)
@@ -145,27 +172,53 @@ func (r *Responses) Middleware(next http.Handler) http.Handler {
 }
 
 // requestKey identifies a request by its bytes: the query string of a GET,
-// the body of a POST.
+// the body of a POST (left readable for the handlers after).
 func requestKey(req *http.Request) (string, []byte, bool) {
-	h := sha256.New()
+	k := keyers.Get().(*keyer)
+	defer k.release()
+	k.h.Reset()
 	var body []byte
 	if req.Method == http.MethodGet {
-		h.Write([]byte("GET\n" + req.URL.RawQuery))
+		k.scratch = append(append(k.scratch[:0], "GET\n"...), req.URL.RawQuery...)
+		k.h.Write(k.scratch)
 	} else {
-		if ct := req.Header.Get("Content-Type"); ct != "" && !bytes.HasPrefix([]byte(ct), []byte("application/json")) {
+		if ct := req.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 			return "", nil, false
 		}
 		var err error
-		body, err = io.ReadAll(io.LimitReader(req.Body, MaxCachedRequest+1))
+		body, err = gqlhttp.BodyBytes(req, MaxCachedRequest)
 		if err != nil || len(body) > MaxCachedRequest {
 			return "", nil, false
 		}
-		h.Write([]byte("POST\n"))
-		h.Write(body)
+		k.h.Write(postPrefix)
+		k.h.Write(body)
 	}
-	h.Write([]byte("\nrole=READER"))
-	return "response:" + hex.EncodeToString(h.Sum(nil)), body, true
+	k.h.Write(readerSuffix)
+	k.key = append(k.key[:0], "response:"...)
+	k.key = hex.AppendEncode(k.key, k.h.Sum(k.sum[:0]))
+	return string(k.key), body, true
 }
+
+// keyer hashes request keys with buffers reused from one request to the
+// next.
+type keyer struct {
+	h       hash.Hash
+	sum     [sha256.Size]byte
+	scratch []byte
+	key     []byte
+}
+
+func (k *keyer) release() {
+	if cap(k.scratch) > 64<<10 {
+		k.scratch = nil // a huge query string is not kept for the next
+	}
+	keyers.Put(k)
+}
+
+var (
+	keyers                   = sync.Pool{New: func() any { return &keyer{h: sha256.New()} }}
+	postPrefix, readerSuffix = []byte("POST\n"), []byte("\nrole=READER")
+)
 
 func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
 	epoch := r.c.epoch.Load()
@@ -211,10 +264,10 @@ func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, n
 		w.WriteHeader(res.status)
 		_, _ = w.Write(res.body)
 	case leader:
-		r.write(w, req, res.entry, "MISS")
+		r.write(w, req, res.entry, xCacheMiss)
 	case res.entry != nil:
 		r.c.trending.replay(res.entry.Views)
-		r.write(w, req, res.entry, "HIT")
+		r.write(w, req, res.entry, xCacheHit)
 	default:
 		// Not kept (an error, a mutation): this request runs on its own.
 		own := r.execute(w, req, key, next)
@@ -274,23 +327,27 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	return &executed{status: status, body: body, entry: e}
 }
 
+var (
+	xCacheHit, xCacheMiss         = []string{"HIT"}, []string{"MISS"}
+	graphQLResponseType, jsonType = []string{gqlhttp.GraphQLResponse + "; charset=utf-8"}, []string{gqlhttp.JSON + "; charset=utf-8"}
+)
+
 func etag(body []byte) string {
 	sum := sha256.Sum256(body)
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
-// write sends a cached response, honouring If-None-Match on GET.
-func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedResponse, status string) {
+// write sends a cached response, honouring If-None-Match on GET. The
+// header values are shared between hits (net/http only reads them).
+func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedResponse, status []string) {
 	h := w.Header()
-	h.Set("X-Cache", status)
+	h["X-Cache"] = status
 	if req.Method == http.MethodGet {
-		maxAge := int(time.Until(e.Expires) / time.Second)
-		if maxAge < 0 {
-			maxAge = 0
+		h["Cache-Control"] = e.cacheControl()
+		h["Etag"] = e.etag
+		if !slices.Contains(h["Vary"], "Authorization") {
+			h.Add("Vary", "Authorization")
 		}
-		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge)+", stale-while-revalidate=60")
-		h.Set("ETag", e.ETag)
-		h.Add("Vary", "Authorization")
 		if e.edge != nil {
 			var until time.Time
 			if e.EdgeUntil != 0 {
@@ -305,8 +362,12 @@ func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedRes
 			return
 		}
 	}
-	h.Set("Content-Type", gqlhttp.ContentType(req))
-	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	if gqlhttp.MediaType(req) == gqlhttp.GraphQLResponse {
+		h["Content-Type"] = graphQLResponseType
+	} else {
+		h["Content-Type"] = jsonType
+	}
+	h["Content-Length"] = e.length
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(e.Body)
 }

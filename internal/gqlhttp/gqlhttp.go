@@ -8,7 +8,6 @@ package gqlhttp
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -27,26 +26,48 @@ const (
 // servers that support legacy clients).
 func MediaType(r *http.Request) string {
 	best, bestQ := JSON, -1.0
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		q := 1.0
-		if v, ok := params["q"]; ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		if (mt == GraphQLResponse && q > bestQ) || (mt == JSON && q > bestQ) {
+	for rest, more := r.Header.Get("Accept"), true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
+		mt, q, ok := acceptPart(strings.TrimSpace(part))
+		if ok && (mt == GraphQLResponse || mt == JSON) && q > bestQ {
 			best, bestQ = mt, q
 		}
 	}
 	return best
 }
 
+// acceptPart reads one media range of an Accept header and its q. The
+// common "type/subtype" without parameters costs no allocation.
+func acceptPart(part string) (mt string, q float64, ok bool) {
+	if !strings.Contains(part, ";") {
+		switch {
+		case strings.EqualFold(part, JSON):
+			return JSON, 1, true
+		case strings.EqualFold(part, GraphQLResponse):
+			return GraphQLResponse, 1, true
+		}
+	}
+	mt, params, err := mime.ParseMediaType(part)
+	if err != nil {
+		return "", 0, false
+	}
+	q = 1.0
+	if v, ok := params["q"]; ok {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			q = f
+		}
+	}
+	return mt, q, true
+}
+
 // ContentType is MediaType with the charset.
-func ContentType(r *http.Request) string { return MediaType(r) + "; charset=utf-8" }
+func ContentType(r *http.Request) string {
+	if MediaType(r) == GraphQLResponse {
+		return GraphQLResponse + "; charset=utf-8"
+	}
+	return JSON + "; charset=utf-8"
+}
 
 // Middleware rewrites the media type, status and body of gqlgen's answers.
 func Middleware(next http.Handler) http.Handler {
@@ -113,8 +134,7 @@ func invalidParameters(r *http.Request) string {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), JSON) || r.Body == nil {
 		return ""
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	body, err := BodyBytes(r, MaxBody)
 	if err != nil || json.Unmarshal(body, &p) != nil || len(body) > MaxBody {
 		return ""
 	}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,12 +31,20 @@ func limitBody(next http.Handler) http.Handler {
 			tooLarge(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, gqlhttp.MaxBody))
+		var body []byte
+		var err error
+		if r.ContentLength > 0 {
+			// The server stops the body at its declared length.
+			body = make([]byte, r.ContentLength)
+			_, err = io.ReadFull(r.Body, body)
+		} else {
+			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, gqlhttp.MaxBody))
+		}
 		if err != nil {
 			tooLarge(w, r)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = gqlhttp.NewBody(body)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -156,9 +164,43 @@ func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(s.ResponseWriter).Hijack()
 }
 
+// routeObservers are one route's duration series by status class (1xx
+// to 5xx) and response-cache result, each looked up once, when first used.
+type routeObservers struct {
+	m     *httpMetrics
+	route string
+	by    [6][3]lazyObserver
+}
+
+type lazyObserver struct {
+	once sync.Once
+	o    prometheus.Observer
+}
+
+var cacheResults = [3]string{"", "HIT", "MISS"}
+
+func (m *httpMetrics) forRoute(route string) *routeObservers {
+	return &routeObservers{m: m, route: route}
+}
+
+func (o *routeObservers) get(status int, cacheResult string) prometheus.Observer {
+	class, res := min(max(status/100, 1), 5), 0
+	for i, r := range cacheResults {
+		if r == cacheResult {
+			res = i
+		}
+	}
+	l := &o.by[class][res]
+	l.once.Do(func() {
+		l.o = o.m.duration.WithLabelValues(o.route, strconv.Itoa(class)+"xx", cacheResults[res])
+	})
+	return l.o
+}
+
 // observe measures and logs every request. Successful requests are logged
 // at debug (the hot path stays quiet), server errors at warn.
 func observe(route string, m *httpMetrics, log *slog.Logger, next http.Handler) http.Handler {
+	durations := m.forRoute(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.inFlight.Inc()
@@ -169,8 +211,7 @@ func observe(route string, m *httpMetrics, log *slog.Logger, next http.Handler) 
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
-			class := strconv.Itoa(sw.status/100) + "xx"
-			m.duration.WithLabelValues(route, class, w.Header().Get("X-Cache")).Observe(elapsed.Seconds())
+			durations.get(sw.status, w.Header().Get("X-Cache")).Observe(elapsed.Seconds())
 			level := slog.LevelDebug
 			if sw.status >= 500 {
 				level = slog.LevelWarn

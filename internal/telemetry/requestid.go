@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	mrand "math/rand/v2"
 	"net/http"
 )
 
@@ -16,33 +17,63 @@ const RequestIDHeader = "X-Request-ID"
 
 // RequestID returns the request's ID, "" outside a request.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if rid, ok := ctx.Value(requestIDKey{}).(*requestID); ok {
+		return rid.id
+	}
+	return ""
 }
 
 // WithRequestID returns ctx carrying id.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return context.WithValue(ctx, requestIDKey{}, &requestID{id: id})
 }
 
-// NewRequestID makes a random 16-hex-digit ID.
+// requestID is one request's ID and the header value that returns it, in
+// one allocation (a pointer goes into a context without another).
+type requestID struct {
+	id     string
+	header [1]string
+}
+
+// NewRequestID makes a random 16-hex-digit ID from the operating system's
+// randomness: for what must not collide across instances.
 func NewRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
+// newRequestID is a request's ID: 16 hex digits from the runtime's fast
+// generator (unique enough to find a request in the logs; no secret).
+func newRequestID() string {
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	n := mrand.Uint64()
+	for i := range b {
+		b[i] = digits[n>>60]
+		n <<= 4
+	}
+	return string(b[:])
+}
+
+// canonicalRequestIDHeader is RequestIDHeader as net/http keys it.
+var canonicalRequestIDHeader = http.CanonicalHeaderKey(RequestIDHeader)
+
 // RequestIDMiddleware gives every request an ID (keeping a sane one sent by
 // a proxy) and returns it in the response header, so a client quoting it can
 // be matched to the server's log.
 func RequestIDMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		if !validRequestID(id) {
-			id = NewRequestID()
+		rid := &requestID{}
+		if v := r.Header[canonicalRequestIDHeader]; len(v) > 0 {
+			rid.id = v[0]
 		}
-		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
+		if !validRequestID(rid.id) {
+			rid.id = newRequestID()
+		}
+		rid.header[0] = rid.id
+		w.Header()[canonicalRequestIDHeader] = rid.header[:]
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rid)))
 	})
 }
 

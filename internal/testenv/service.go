@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,8 +42,16 @@ type Service struct {
 	Related *related.Finder
 	Live    *live.Hub
 	Index   *index.Index
+	// Handler is the service's whole HTTP handler, for benchmarks that
+	// call it without a network in between.
+	Handler http.Handler
 	logs    *lockedWriter
+	stop    func()
 }
+
+// Stop shuts the service down as a deployment would stop an instance
+// (its database and Redis stay); the test's cleanup would otherwise.
+func (s *Service) Stop() { s.stop() }
 
 // Logs is what the service has logged so far.
 func (s *Service) Logs() string {
@@ -152,14 +161,18 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	}
 	srv := httptest.NewServer(a.Handler)
 	srv.Config.RegisterOnShutdown(a.Live.Close)
-	t.Cleanup(func() {
-		a.Live.Close()
-		srv.Close()
-		cancel()
-		a.Wait()
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			a.Live.Close()
+			srv.Close()
+			cancel()
+			a.Wait()
+		})
+	}
+	t.Cleanup(stop)
 	return &Service{URL: srv.URL, BaseURL: o.BaseURL, Store: st, News: a.News, Cache: a.Cache, Keys: a.Keys,
-		Related: a.Related, Live: a.Live, Index: a.Index, logs: logs}
+		Related: a.Related, Live: a.Live, Index: a.Index, Handler: a.Handler, logs: logs, stop: stop}
 }
 
 // NewKey issues an API key with role and a generous rate limit, and returns

@@ -7,13 +7,11 @@
 package trusted
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -137,11 +135,10 @@ func (d *Documents) admit(r *http.Request) bool {
 			return false
 		}
 	} else {
-		raw, err := io.ReadAll(io.LimitReader(r.Body, gqlhttp.MaxBody+1))
+		raw, err := gqlhttp.BodyBytes(r, gqlhttp.MaxBody)
 		if err != nil || len(raw) > gqlhttp.MaxBody || json.Unmarshal(raw, &p) != nil || json.Unmarshal(raw, &body) != nil {
 			return false
 		}
-		r.Body = io.NopCloser(bytes.NewReader(raw))
 	}
 	hash := p.Extensions.PersistedQuery.Hash
 	if p.DocumentID != "" {
@@ -176,7 +173,7 @@ func setQuery(r *http.Request, body map[string]json.RawMessage, doc string) {
 	delete(body, "documentId")
 	body["query"], _ = json.Marshal(doc)
 	raw, _ := json.Marshal(body)
-	r.Body = io.NopCloser(bytes.NewReader(raw))
+	r.Body = gqlhttp.NewBody(raw)
 	r.ContentLength = int64(len(raw))
 }
 
