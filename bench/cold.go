@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/newsgraph/newsgraph/internal/app"
@@ -110,10 +112,19 @@ var searchWords = []string{"council", "river", "plan", "residents", "rents", "co
 type coldResult struct {
 	kind     string
 	p50, p99 time.Duration
+	trips    uint64 // database round trips of the median request
 }
 
-// runCold measures each size in its own temporary database.
-func runCold(ctx context.Context, sizes []int, samples int, stdout io.Writer) error {
+// runCold measures each size in its own temporary database. With a
+// profile path, the measured requests' CPU is written there, each sample
+// labelled kind=<request kind> and size=<stories> (FerretDB runs in this
+// process, so its work is in the profile too).
+func runCold(ctx context.Context, sizes []int, samples int, profile string, stdout io.Writer) error {
+	stop, err := startProfile(profile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	fmt.Fprintf(stdout, "newsgraph cold bench: %s, embedded FerretDB on SQLite, no Redis, %d samples per kind, each after a purge of every cache\n",
 		time.Now().UTC().Format(time.RFC3339), samples)
 	for _, n := range sizes {
@@ -188,7 +199,14 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 	a := app.Assemble(appCtx, app.Parts{Store: st, Logger: quiet, BaseURL: "https://news.example.test",
 		SiteName: "newsgraph cold bench", RequestTimeout: 2 * time.Minute, Index: ix})
 	defer func() { stopApp(); a.Wait() }()
-	url, stop, err := serve(a.Handler, "service", "cold")
+	// Each request runs under its kind's profile label.
+	var current atomic.Value
+	current.Store("")
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pprof.Do(r.Context(), pprof.Labels("kind", current.Load().(string), "size", strconv.Itoa(n)),
+			func(context.Context) { a.Handler.ServeHTTP(w, r) })
+	})
+	url, stop, err := serve(handler, "service", "cold")
 	if err != nil {
 		return err
 	}
@@ -222,6 +240,7 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 	var results []coldResult
 	for _, k := range coldKinds(nr) {
 		took := make([]time.Duration, 0, samples)
+		trips := make([]uint64, 0, samples)
 		for i := range samples {
 			query, vars := k.next(i)
 			if k.prepare != nil {
@@ -234,22 +253,29 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 				}
 			}
 			a.Cache.PurgeAll(ctx)
+			current.Store(k.name)
+			before := st.RoundTrips()
 			t := time.Now()
-			if _, err := post(ctx, query, vars); err != nil {
+			_, err := post(ctx, query, vars)
+			took = append(took, time.Since(t))
+			trips = append(trips, uint64(st.RoundTrips()-before))
+			current.Store("")
+			if err != nil {
 				return fmt.Errorf("%s: %w", k.name, err)
 			}
-			took = append(took, time.Since(t))
 		}
 		slices.Sort(took)
-		results = append(results, coldResult{kind: k.name, p50: took[len(took)/2], p99: took[min(len(took)-1, len(took)*99/100)]})
+		slices.Sort(trips)
+		results = append(results, coldResult{kind: k.name, p50: took[len(took)/2], p99: took[min(len(took)-1, len(took)*99/100)],
+			trips: trips[len(trips)/2]})
 	}
 	fmt.Fprintf(stdout, "\n%d stories: seeded in %s (%.0f stories/s, the importer's bulk writer); index built in %s, reopened in %s, %.0f MB on disk\n",
 		n, seeded.Round(time.Millisecond), float64(n)/seeded.Seconds(), built.Round(time.Millisecond),
 		reopened.Round(time.Millisecond), float64(size)/1e6)
-	fmt.Fprintln(stdout, "| request | p50 ms | p99 ms |")
-	fmt.Fprintln(stdout, "|---|---|---|")
+	fmt.Fprintln(stdout, "| request | p50 ms | p99 ms | db round trips (median) |")
+	fmt.Fprintln(stdout, "|---|---|---|---|")
 	for _, r := range results {
-		fmt.Fprintf(stdout, "| %s | %s | %s |\n", r.kind, strconv.FormatFloat(ms(r.p50), 'f', 1, 64), strconv.FormatFloat(ms(r.p99), 'f', 1, 64))
+		fmt.Fprintf(stdout, "| %s | %s | %s | %d |\n", r.kind, strconv.FormatFloat(ms(r.p50), 'f', 1, 64), strconv.FormatFloat(ms(r.p99), 'f', 1, 64), r.trips)
 	}
 	return nil
 }

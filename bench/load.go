@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -207,6 +208,23 @@ func rawServer(w *workload) http.Handler {
 		w.Header().Set("Content-Length", strconv.Itoa(len(r.response)))
 		_, _ = w.Write(r.response)
 	})
+}
+
+// startProfile writes a CPU profile to path until stop is called; with no
+// path it does nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // serve runs h on a fresh loopback listener until the returned stop is

@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if cfg.cold {
-		return runCold(ctx, cfg.coldSizes, cfg.coldSamples, stdout)
+		return runCold(ctx, cfg.coldSizes, cfg.coldSamples, cfg.cpuProfile, stdout)
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	runID := randomHex()
@@ -230,17 +230,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			chosen = append(chosen, w)
 		}
 	}
-	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startProfile(cfg.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	results := make([]*result, len(chosen))
 	m := meter{store: st, metrics: c.Metrics(), registry: reg}
 	for i, w := range chosen {

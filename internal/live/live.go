@@ -141,10 +141,13 @@ func (h *Hub) Start(ctx context.Context) {
 		h.dueMu.Unlock()
 	}
 	context.AfterFunc(ctx, func() {
+		// Up to the last sweep, not up to now: a story falling due
+		// between the two (its timer stopped here) is the next start's.
 		h.dueMu.Lock()
 		h.timer.Stop()
+		swept := h.swept
 		h.dueMu.Unlock()
-		h.recordSwept(context.WithoutCancel(ctx), time.Now())
+		h.recordSwept(context.WithoutCancel(ctx), swept)
 	})
 	if h.o.Redis == nil {
 		close(h.done)

@@ -334,3 +334,34 @@ func TestShutdownClosesSubscriptions(t *testing.T) {
 		t.Fatalf("sse: want complete, got %q (ok=%v)", m.Type, ok)
 	}
 }
+
+// A story that falls due while no instance runs is announced when the
+// deployment starts again: once to each subscriber, though two instances
+// start together.
+func TestStoryDueWhileNoInstanceRanIsAnnouncedAtStart(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	const catchUp = 2 * time.Second // long enough to subscribe first
+	a := newNewsroom(t, testenv.NewService(t, testenv.ServiceOptions{Redis: rdb, Prefix: prefix}))
+	at := time.Now().Add(1500 * time.Millisecond).UTC().Truncate(time.Millisecond)
+	s := a.publish(t, a.create(t, "Ferry timetable changes overnight"), &at)
+	if s.Status != "SCHEDULED" {
+		t.Fatalf("not scheduled: %+v", s)
+	}
+	a.Stop() // the whole deployment is down when the story falls due
+	time.Sleep(time.Until(at) + 500*time.Millisecond)
+
+	opts := testenv.ServiceOptions{Redis: rdb, Prefix: prefix, Store: a.Store, Live: live.Options{CatchUpAfter: catchUp}}
+	b, c := testenv.NewService(t, opts), testenv.NewService(t, opts)
+	onB, onC := dial(t, b, ""), dial(t, c, "")
+	onB.Subscribe(t, "1", published, nil)
+	onC.Subscribe(t, "1", published, nil)
+	for who, cl := range map[string]*testenv.LiveClient{"B": onB, "C": onC} {
+		got := next(t, who, cl.Next)
+		if got.ID != s.ID || got.Status != "PUBLISHED" {
+			t.Fatalf("%s got %+v", who, got)
+		}
+		if m, ok := cl.Next(time.Second); ok {
+			t.Fatalf("%s heard it twice: %s", who, m.Payload)
+		}
+	}
+}
