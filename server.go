@@ -76,6 +76,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	// ------------------------------------------------------------------------
 
 	uri := cfg.MongoURI
+	var embedded *devdb.Server
 	if cfg.Embedded() {
 		// FerretDB logs every connection at info and dumps every error reply
 		// (even expected ones, such as listing a new collection's indexes) at
@@ -87,7 +88,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 			return err
 		}
 		defer db.Close()
-		uri = db.URI()
+		uri, embedded = db.URI(), db
 		log.Info("database: embedded FerretDB on SQLite", "data_dir", cfg.DataDir, "database", cfg.MongoDatabase)
 	} else {
 		log.Info("database: MongoDB", "uri", config.Redacted(uri), "database", cfg.MongoDatabase)
@@ -104,6 +105,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 	}()
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return err
+	}
+	if embedded != nil {
+		// Finds by _id use an index on SQLite too (see devdb.IndexIDs).
+		if err := embedded.IndexIDs(ctx, cfg.MongoDatabase); err != nil {
+			return err
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -152,6 +152,9 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 		return err
 	}
 	defer st.Shutdown()
+	if err := db.IndexIDs(ctx, "newsgraph"); err != nil {
+		return err
+	}
 
 	nr := buildNewsroom(n, time.Now(), 1)
 	t0 := time.Now()

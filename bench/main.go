@@ -129,6 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		cfg.articles, cfg.conns, cfg.duration, cfg.warmup)
 
 	uri := cfg.mongoURI
+	var embedded *devdb.Server
 	if uri == "" {
 		dir, err := os.MkdirTemp("", "newsgraph-bench-db-")
 		if err != nil {
@@ -142,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		defer db.Close()
-		uri = db.URI()
+		uri, embedded = db.URI(), db
 		fmt.Fprintln(stdout, "database: embedded FerretDB on SQLite (temporary)")
 	} else {
 		fmt.Fprintln(stdout, "database: MongoDB from -mongodb")
@@ -160,6 +161,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}()
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return err
+	}
+	if embedded != nil {
+		if err := embedded.IndexIDs(ctx, "bench_"+runID); err != nil {
+			return err
+		}
 	}
 	nr := buildNewsroom(cfg.articles, time.Now(), 1)
 	t0 := time.Now()

@@ -100,6 +100,9 @@ func start(redisURL string, log *slog.Logger) (*service, error) {
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return fail(err)
 	}
+	if err := db.IndexIDs(ctx, "soak"); err != nil {
+		return fail(err)
+	}
 	if _, err := demo.LoadIfEmpty(ctx, st, time.Now()); err != nil {
 		return fail(err)
 	}

@@ -93,7 +93,8 @@ func Store(t testing.TB, opts store.Options) *store.Store {
 // way, such as through a Proxy).
 func StoreAt(t testing.TB, uri string, opts store.Options) *store.Store {
 	t.Helper()
-	st, err := store.Open(uri, DatabaseName(t), opts)
+	name := DatabaseName(t)
+	st, err := store.Open(uri, name, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +102,12 @@ func StoreAt(t testing.TB, uri string, opts store.Options) *store.Store {
 	defer cancel()
 	if err := st.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if server != nil && uri == mongo {
+		// As the embedded default does at start.
+		if err := server.IndexIDs(ctx, name); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
