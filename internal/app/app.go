@@ -133,7 +133,8 @@ func Assemble(ctx context.Context, p Parts) *App {
 	// Live news: this instance's subscribers, told of writes made here and,
 	// over Redis pub/sub, on every other instance.
 	lo := p.Live
-	lo.Redis, lo.Prefix, lo.Logger, lo.Articles = p.Redis, p.Prefix, p.Logger, p.Store
+	// Which stories fall due is the index's to say (a scan on FerretDB).
+	lo.Redis, lo.Prefix, lo.Logger, lo.Articles = p.Redis, p.Prefix, p.Logger, indexed
 	a.Live = live.New(lo)
 	a.Live.Start(ctx)
 

@@ -55,35 +55,71 @@ func millis(field string, min, max *int64, minIncl, maxIncl bool) query.Query {
 
 func ptr(v int64) *int64 { return &v }
 
+// clauses are what a story must match and what it must not. live adds
+// "neither dated after now nor undated" to what it must not, as
+// exclusions: few stories are scheduled or undated, so this reads far
+// fewer postings than a range over every publication time in the archive
+// would.
+type clauses struct {
+	must, not []query.Query
+	live      *int64 // now, Unix ms
+}
+
+// and is c with more clauses a story must match.
+func (c clauses) and(q ...query.Query) clauses {
+	c.must = append(c.must[:len(c.must):len(c.must)], q...)
+	return c
+}
+
+// without is c with more clauses a story must not match.
+func (c clauses) without(q ...query.Query) clauses {
+	c.not = append(c.not[:len(c.not):len(c.not)], q...)
+	return c
+}
+
+func (c clauses) query() query.Query {
+	if c.live != nil {
+		c = c.without(millis(fieldPublished, c.live, nil, false, false), millis(fieldPublished, nil, ptr(1), false, false))
+	}
+	if len(c.not) == 0 {
+		return bleve.NewConjunctionQuery(c.must...)
+	}
+	b := bleve.NewBooleanQuery()
+	b.AddMust(c.must...)
+	b.AddMustNot(c.not...)
+	return b
+}
+
 // filters are the clauses of a validated list query, without its order and
 // cursor.
-func filters(q news.ArticleQuery) []query.Query {
+func filters(q news.ArticleQuery) clauses {
 	now := q.Now.UnixMilli()
-	var out []query.Query
+	var c clauses
 	switch q.Status {
 	case news.StatusPublished:
-		out = append(out, term(fieldStatus, string(news.StatusPublished)), millis(fieldPublished, ptr(1), &now, true, true))
+		c = c.and(term(fieldStatus, string(news.StatusPublished)))
+		c.live = &now
 	case news.StatusScheduled:
-		out = append(out, term(fieldStatus, string(news.StatusPublished)), millis(fieldPublished, &now, nil, false, false))
+		c = c.and(term(fieldStatus, string(news.StatusPublished)), millis(fieldPublished, &now, nil, false, false))
 	default:
-		out = append(out, term(fieldStatus, string(q.Status)))
+		c = c.and(term(fieldStatus, string(q.Status)))
 	}
 	if q.Section != "" {
-		out = append(out, term(fieldSection, q.Section))
+		c = c.and(term(fieldSection, q.Section))
 	}
 	for _, t := range q.Tags {
-		out = append(out, term(fieldTags, t))
+		c = c.and(term(fieldTags, t))
 	}
 	if q.AuthorID != "" {
-		out = append(out, term(fieldAuthors, q.AuthorID))
+		c = c.and(term(fieldAuthors, q.AuthorID))
 	}
 	if q.PublishedAfter != nil {
-		out = append(out, millis(fieldPublished, ptr(q.PublishedAfter.UnixMilli()), nil, false, false))
+		c = c.and(millis(fieldPublished, ptr(q.PublishedAfter.UnixMilli()), nil, false, false))
 	}
 	if q.PublishedBefore != nil {
-		out = append(out, millis(fieldPublished, ptr(1), ptr(q.PublishedBefore.UnixMilli()), true, false))
+		c = c.and(millis(fieldPublished, ptr(1), ptr(q.PublishedBefore.UnixMilli()), true, false))
 	}
-	return out
+	return c
 }
 
 // List answers a validated list query: the IDs of up to q.Limit stories in
@@ -103,17 +139,17 @@ func (ix *Index) List(ctx context.Context, q news.ArticleQuery) ([]string, error
 	}
 	windowed := field == fieldPublished && q.Order.Desc && q.Status == news.StatusPublished
 	if !windowed {
-		clauses := filters(q)
+		c := filters(q)
 		if from != nil {
 			// The cursor's value bounds the range too: search_after alone
 			// would still visit and sort everything before it.
 			if q.Order.Desc {
-				clauses = append(clauses, millis(field, nil, from, false, true))
+				c = c.and(millis(field, nil, from, false, true))
 			} else {
-				clauses = append(clauses, millis(field, from, nil, true, false))
+				c = c.and(millis(field, from, nil, true, false))
 			}
 		}
-		return ix.ids(ctx, bleve.NewConjunctionQuery(clauses...), sortBy(field, q.Order.Desc), after, q.Limit)
+		return ix.ids(ctx, c.query(), sortBy(field, q.Order.Desc), after, q.Limit)
 	}
 	top := q.Now.UnixMilli()
 	if from != nil {
@@ -125,18 +161,22 @@ func (ix *Index) List(ctx context.Context, q news.ArticleQuery) ([]string, error
 	return ix.newest(ctx, filters(q), top, after, q.Limit)
 }
 
-// newest lists the newest stories matching clauses published at or before
-// top (Unix ms) and after the cursor, in windows of time that widen until
-// they hold limit stories.
-func (ix *Index) newest(ctx context.Context, clauses []query.Query, top int64, after []string, limit int) ([]string, error) {
+// newest lists the newest stories matching c published at or before top
+// (Unix ms) and after the cursor, in windows of time that widen until they
+// hold limit stories.
+func (ix *Index) newest(ctx context.Context, c clauses, top int64, after []string, limit int) ([]string, error) {
 	window := firstWindow
 	for try := 1; ; try++ {
-		all := append(clauses[:len(clauses):len(clauses)], millis(fieldPublished, nil, &top, false, true))
+		bottom := ptr(int64(1))
 		last := try == windowTries
 		if !last {
-			all = append(all, millis(fieldPublished, ptr(top-window.Milliseconds()), nil, true, false))
+			bottom = ptr(top - window.Milliseconds())
 		}
-		ids, err := ix.ids(ctx, bleve.NewConjunctionQuery(all...), sortBy(fieldPublished, true), after, limit)
+		in := c.and(millis(fieldPublished, bottom, &top, true, true))
+		if c.live != nil && top <= *c.live {
+			in.live = nil // the window is dated and not after now
+		}
+		ids, err := ix.ids(ctx, in.query(), sortBy(fieldPublished, true), after, limit)
 		if err != nil || len(ids) >= limit || last {
 			return ids, err
 		}
@@ -197,7 +237,7 @@ func (ix *Index) SlugID(ctx context.Context, slug string) (string, error) {
 // NextScheduledAt is when the earliest scheduled story goes live; nil when
 // none is scheduled.
 func (ix *Index) NextScheduledAt(ctx context.Context, now time.Time) (*time.Time, error) {
-	q := bleve.NewConjunctionQuery(filters(news.ArticleQuery{Status: news.StatusScheduled, Now: now})...)
+	q := filters(news.ArticleQuery{Status: news.StatusScheduled, Now: now}).query()
 	res, err := ix.search(ctx, q, sortBy(fieldPublished, false), nil, 1)
 	if err != nil || len(res.Hits) == 0 {
 		return nil, err
@@ -278,14 +318,11 @@ func (ix *Index) sharing(ctx context.Context, q news.SharingQuery, anyOf []query
 	if len(anyOf) == 0 {
 		return nil, nil
 	}
-	clauses := append(filters(news.ArticleQuery{Status: news.StatusPublished, Now: q.Now}), bleve.NewDisjunctionQuery(anyOf...))
+	c := filters(news.ArticleQuery{Status: news.StatusPublished, Now: q.Now}).and(bleve.NewDisjunctionQuery(anyOf...))
 	if q.Exclude != "" {
-		b := bleve.NewBooleanQuery()
-		b.AddMust(clauses...)
-		b.AddMustNot(bleve.NewDocIDQuery([]string{q.Exclude}))
-		clauses = []query.Query{b}
+		c = c.without(bleve.NewDocIDQuery([]string{q.Exclude}))
 	}
-	ids, err := ix.newest(ctx, clauses, q.Now.UnixMilli(), nil, q.Limit)
+	ids, err := ix.newest(ctx, c, q.Now.UnixMilli(), nil, q.Limit)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -340,7 +377,7 @@ func (ix *Index) TagFrequencies(ctx context.Context, now time.Time, tags []strin
 	lc := ix.live
 	ix.mu.Unlock()
 	if lc.at.IsZero() || now.Sub(lc.at) > liveTTL || now.Before(lc.at) {
-		n, err := ix.count(ctx, bleve.NewConjunctionQuery(live...))
+		n, err := ix.count(ctx, live.query())
 		if err != nil {
 			return nil, err
 		}
@@ -351,7 +388,7 @@ func (ix *Index) TagFrequencies(ctx context.Context, now time.Time, tags []strin
 	}
 	out.Stories = int(lc.n)
 	for _, t := range tags {
-		n, err := ix.count(ctx, bleve.NewConjunctionQuery(append(live[:len(live):len(live)], term(fieldTags, t))...))
+		n, err := ix.count(ctx, live.and(term(fieldTags, t)).query())
 		if err != nil {
 			return nil, err
 		}
@@ -382,12 +419,12 @@ func (ix *Index) Analyze(text string) []news.Token {
 // Search ranks the stories matching q with BM25 (headline ×3, dek ×2,
 // body ×1), best first, ties by ID; after the cursor q.After when set.
 func (ix *Index) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchHit, error) {
-	clauses := filters(q.List)
+	c := filters(q.List)
 	for _, t := range q.Terms {
 		h, d, b := term(fieldHeadline, t).(*query.TermQuery), term(fieldDek, t).(*query.TermQuery), term(fieldBody, t)
 		h.SetBoost(boostHeadline)
 		d.SetBoost(boostDek)
-		clauses = append(clauses, bleve.NewDisjunctionQuery(h, d, b))
+		c = c.and(bleve.NewDisjunctionQuery(h, d, b))
 	}
 	for _, p := range q.Phrases {
 		var in []query.Query
@@ -397,14 +434,14 @@ func (ix *Index) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchH
 			m.Analyzer = en.AnalyzerName
 			in = append(in, m)
 		}
-		clauses = append(clauses, bleve.NewDisjunctionQuery(in...))
+		c = c.and(bleve.NewDisjunctionQuery(in...))
 	}
 	var after []string
 	if q.After != nil {
 		after = []string{strconv.FormatFloat(q.After.Score, 'g', -1, 64), q.After.ID}
 	}
 	order := search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
-	res, err := ix.search(ctx, bleve.NewConjunctionQuery(clauses...), order, after, q.Limit)
+	res, err := ix.search(ctx, c.query(), order, after, q.Limit)
 	if err != nil {
 		return nil, err
 	}
