@@ -39,11 +39,14 @@ const (
 // request is one distinct request a workload sends, and what the service
 // answered to it (the raw baseline serves exactly that).
 type request struct {
-	method      string
-	target      string // path and query
-	body        []byte
-	response    []byte
-	contentType string
+	method   string
+	target   string // path and query
+	body     []byte
+	response []byte
+	// header is what the service answered with besides the body (less
+	// Date and Content-Length, which net/http writes): the raw server
+	// sends the same, so both write the same bytes.
+	header http.Header
 }
 
 // rawKey identifies a request as the raw server sees it.
@@ -114,29 +117,29 @@ func (c *client) close() { c.http.CloseIdleConnections() }
 
 // do sends r and reads the whole answer into buf. ok is false for anything
 // but a 200 without GraphQL errors.
-func (c *client) do(ctx context.Context, r *request, buf *bytes.Buffer) (ok bool, contentType string, err error) {
+func (c *client) do(ctx context.Context, r *request, buf *bytes.Buffer) (ok bool, header http.Header, err error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.target, body)
 	if err != nil {
-		return false, "", err
+		return false, nil, err
 	}
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return false, "", err
+		return false, nil, err
 	}
 	defer res.Body.Close()
 	buf.Reset()
 	if _, err := buf.ReadFrom(res.Body); err != nil {
-		return false, "", err
+		return false, nil, err
 	}
 	return res.StatusCode == http.StatusOK && !bytes.Contains(buf.Bytes(), []byte(`"errors":[`)),
-		res.Header.Get("Content-Type"), nil
+		res.Header, nil
 }
 
 // capture registers the workload's persisted query and records the
@@ -157,7 +160,7 @@ func (w *workload) capture(ctx context.Context, c *client) error {
 		wg.Go(func() {
 			var buf bytes.Buffer
 			for r := range next {
-				ok, ct, err := c.do(ctx, r, &buf)
+				ok, header, err := c.do(ctx, r, &buf)
 				if err == nil && ok && bytes.HasPrefix(buf.Bytes(), []byte(`{"data":{"article":null}`)) {
 					err = errors.New("no such article")
 				}
@@ -165,7 +168,9 @@ func (w *workload) capture(ctx context.Context, c *client) error {
 					errs <- fmt.Errorf("%s: %s %s: %v %s", w.name, r.method, r.target, err, buf.Bytes())
 					return
 				}
-				r.response, r.contentType = bytes.Clone(buf.Bytes()), ct
+				header.Del("Date")
+				header.Del("Content-Length")
+				r.response, r.header = bytes.Clone(buf.Bytes()), header
 			}
 		})
 	}
@@ -186,8 +191,9 @@ feed:
 	return err
 }
 
-// rawServer answers every captured request with the service's bytes and
-// does nothing else: the ceiling net/http sets on this machine.
+// rawServer answers every captured request with the service's bytes,
+// headers and body, and does nothing else: the ceiling net/http sets on
+// this machine.
 func rawServer(w *workload) http.Handler {
 	answers := map[string]*request{}
 	for _, r := range w.requests {
@@ -204,8 +210,11 @@ func rawServer(w *workload) http.Handler {
 			http.NotFound(w, req)
 			return
 		}
-		w.Header().Set("Content-Type", r.contentType)
-		w.Header().Set("Content-Length", strconv.Itoa(len(r.response)))
+		h := w.Header()
+		for k, v := range r.header {
+			h[k] = v
+		}
+		h.Set("Content-Length", strconv.Itoa(len(r.response)))
 		_, _ = w.Write(r.response)
 	})
 }
