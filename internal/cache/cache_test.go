@@ -389,3 +389,31 @@ func TestWritesDuringARedisOutageReachOtherInstancesAfterIt(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// An instance that hears invalidations but never confirms them (hung) holds
+// a write up for the confirmation window only, and the writer says so.
+func TestUnconfirmedWriteWaitsOnlyTheWindow(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	svc := testenv.NewService(t, testenv.ServiceOptions{Redis: rdb, Prefix: prefix,
+		Cache: cache.Options{ConfirmWait: 300 * time.Millisecond}})
+	art := testenv.NewArticle("hung-instance", time.Now().Add(-time.Hour))
+	svc.AddArticles(t, art)
+	hung := rdb.Subscribe(context.Background(), prefix+"invalidations")
+	defer hung.Close()
+	if _, err := hung.Receive(context.Background()); err != nil { // subscribed
+		t.Fatal(err)
+	}
+	updated := *art
+	updated.Headline, updated.Version = "Edited while an instance hangs", art.Version+1
+	start := time.Now()
+	svc.ReplaceArticle(t, art, &updated)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the write waited %v for an instance that never answers", took)
+	}
+	if !strings.Contains(svc.Logs(), `"msg":"not every instance confirmed an invalidation in time"`) {
+		t.Fatalf("no warning in the log:\n%s", svc.Logs())
+	}
+	if got := headline(t, svc, art.Slug); got != updated.Headline {
+		t.Fatalf("the writing instance serves %q", got)
+	}
+}
