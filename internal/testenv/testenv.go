@@ -103,7 +103,7 @@ func StoreAt(t testing.TB, uri string, opts store.Options) *store.Store {
 	if err := st.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if server != nil && uri == mongo {
+	if server != nil {
 		// As the embedded default does at start.
 		if err := server.IndexIDs(ctx, name); err != nil {
 			t.Fatal(err)
