@@ -11,11 +11,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/newsgraph/newsgraph/internal/app"
@@ -203,12 +201,7 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 		SiteName: "newsgraph cold bench", RequestTimeout: 2 * time.Minute, Index: ix})
 	defer func() { stopApp(); a.Wait() }()
 	// Each request runs under its kind's profile label.
-	var current atomic.Value
-	current.Store("")
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pprof.Do(r.Context(), pprof.Labels("kind", current.Load().(string), "size", strconv.Itoa(n)),
-			func(context.Context) { a.Handler.ServeHTTP(w, r) })
-	})
+	handler, measuring := labelRequests(a.Handler, "kind", "size", strconv.Itoa(n))
 	url, stop, err := serve(handler, "service", "cold")
 	if err != nil {
 		return err
@@ -256,13 +249,13 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 				}
 			}
 			a.Cache.PurgeAll(ctx)
-			current.Store(k.name)
+			measuring(k.name)
 			before := st.RoundTrips()
 			t := time.Now()
 			_, err := post(ctx, query, vars)
 			took = append(took, time.Since(t))
 			trips = append(trips, uint64(st.RoundTrips()-before))
-			current.Store("")
+			measuring("")
 			if err != nil {
 				return fmt.Errorf("%s: %w", k.name, err)
 			}

@@ -17,6 +17,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -217,6 +218,18 @@ func rawServer(w *workload) http.Handler {
 		h.Set("Content-Length", strconv.Itoa(len(r.response)))
 		_, _ = w.Write(r.response)
 	})
+}
+
+// labelRequests runs each request to h under the profiler labels
+// key=<the value last given to set> ("" at first) and the fixed pairs.
+func labelRequests(h http.Handler, key string, fixed ...string) (labelled http.Handler, set func(string)) {
+	var current atomic.Pointer[string]
+	set = func(v string) { current.Store(&v) }
+	set("")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		labels := pprof.Labels(append([]string{key, *current.Load()}, fixed...)...)
+		pprof.Do(r.Context(), labels, func(context.Context) { h.ServeHTTP(w, r) })
+	}), set
 }
 
 // startProfile writes a CPU profile to path until stop is called; with no

@@ -17,9 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/pprof"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -212,13 +210,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var handler http.Handler = a.Handler
 	// With a profile, each request is labelled with the workload being
 	// measured (the raw servers, one per workload, are labelled at birth).
-	var current atomic.Value
-	current.Store("")
+	measuring := func(string) {}
 	if cfg.cpuProfile != "" {
-		inner := handler
-		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pprof.Do(r.Context(), pprof.Labels("workload", current.Load().(string)), func(context.Context) { inner.ServeHTTP(w, r) })
-		})
+		handler, measuring = labelRequests(handler, "workload")
 	}
 	serviceURL, stopService, err := serve(handler, "service", "")
 	if err != nil {
@@ -247,7 +241,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		// Captured right before it is measured, so that no response the
 		// capture cached expires in the middle of the measurement, all at
 		// once, as none would under real traffic.
-		current.Store("capture-" + w.name)
+		measuring("capture-" + w.name)
 		t0 := time.Now()
 		capturer := newClient(serviceURL, cfg.conns)
 		err := w.capture(ctx, capturer)
@@ -255,7 +249,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err != nil {
 			return err
 		}
-		current.Store(w.name)
+		measuring(w.name)
 		fmt.Fprintf(stdout, "%s: captured %d distinct responses in %s; measuring: %s\n",
 			w.name, len(w.requests), time.Since(t0).Round(time.Millisecond), w.desc)
 		rawURL, stopRaw, err := serve(rawServer(w), "raw", w.name)
