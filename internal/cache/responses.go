@@ -132,12 +132,6 @@ func MarkPrivate(ctx context.Context) {
 	}
 }
 
-func (c *collector) cacheable() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.query && !c.private
-}
-
 // Middleware serves anonymous GraphQL reads from the cache and fills it.
 // Authenticated requests pass straight through, marked private.
 func (r *Responses) Middleware(next http.Handler) http.Handler {
@@ -291,17 +285,17 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	cw := gqlhttp.NewRecorder(w)
 	next.ServeHTTP(cw, req.WithContext(ctx))
 	status, body := cw.Status(), cw.Body()
-	// Only a query's complete, error-free answer is kept: gqlgen writes
-	// "errors" first when there are any.
 	col.mu.Lock()
-	priv := col.private
+	priv, query := col.private, col.query
 	col.mu.Unlock()
 	if priv {
 		private(w.Header())
 		return &executed{status: status, body: body}
 	}
-	// Nor is a part of an incremental (@defer) delivery ever kept.
-	if status != http.StatusOK || !col.cacheable() || bytes.HasPrefix(body, []byte(`{"errors"`)) ||
+	// Only a query's complete, error-free answer is kept (gqlgen writes
+	// "errors" first when there are any), never a part of an incremental
+	// (@defer) delivery.
+	if status != http.StatusOK || !query || bytes.HasPrefix(body, []byte(`{"errors"`)) ||
 		bytes.Contains(body, []byte(`"hasNext":true`)) {
 		return &executed{status: status, body: body}
 	}

@@ -26,12 +26,7 @@ const IDPathIndex = "_id_path"
 // with the index). Collections created after it ran get theirs at the next
 // call; it is safe to call at every start.
 func (s *Server) IndexIDs(ctx context.Context, database string) error {
-	return IndexIDs(ctx, s.dir, database)
-}
-
-// IndexIDs is Server.IndexIDs for the SQLite files in dir.
-func IndexIDs(ctx context.Context, dir, database string) error {
-	file := filepath.Join(dir, database+".sqlite")
+	file := filepath.Join(s.dir, database+".sqlite")
 	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
 		return nil // no collection yet
 	}
