@@ -29,6 +29,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/mapping"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsgraph/newsgraph/internal/news"
 )
@@ -51,7 +52,16 @@ const (
 var (
 	keyWatermark = []byte("newsgraph:watermark")
 	keyBuilt     = []byte("newsgraph:built")
+	keyMapping   = []byte("newsgraph:mapping")
 )
+
+// mappingVersion names newMapping's shape. An index on disk built with
+// another is started over (and rebuilt from MongoDB), as an unreadable one
+// is: bleve keeps the mapping an index was created with.
+//
+//	(none) first release: TF-IDF scoring
+//	2      BM25 scoring
+const mappingVersion = "2"
 
 // Source is what the index reads from MongoDB to build itself and catch up:
 // *store.Store.
@@ -91,16 +101,10 @@ type Index struct {
 	// overwrite the newer.
 	mu       sync.Mutex
 	touched  map[string]bool
-	live     liveCount
 	catching sync.Mutex
 	done     chan struct{}
 	// settled closes when Start's first rebuild or catch-up is over.
 	settled chan struct{}
-}
-
-type liveCount struct {
-	n  uint64
-	at time.Time
 }
 
 // ErrIndexing is what Ping answers while the index is being built.
@@ -134,10 +138,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
 			ix.bleve, err = newOnDisk(dir)
 		} else if err != nil {
 			ix.log.Warn("query index unreadable; starting over", "dir", dir, "err", err)
-			if rmErr := os.RemoveAll(dir); rmErr != nil {
-				return nil, fmt.Errorf("remove unreadable index: %w", rmErr)
+			ix.bleve, err = startOver(dir)
+		} else if v, _ := ix.bleve.GetInternal(keyMapping); string(v) != mappingVersion {
+			ix.log.Warn("query index built with another mapping; starting over", "dir", dir, "built", string(v), "now", mappingVersion)
+			if err = ix.bleve.Close(); err == nil {
+				ix.bleve, err = startOver(dir)
 			}
-			ix.bleve, err = newOnDisk(dir)
 		}
 	}
 	if err != nil {
@@ -154,7 +160,23 @@ func newOnDisk(dir string) (bleve.Index, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, err
 	}
-	return bleve.New(dir, newMapping())
+	b, err := bleve.New(dir, newMapping())
+	if err != nil {
+		return nil, err
+	}
+	if err := b.SetInternal(keyMapping, []byte(mappingVersion)); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// startOver removes the index in dir and creates an empty one.
+func startOver(dir string) (bleve.Index, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("remove the index: %w", err)
+	}
+	return newOnDisk(dir)
 }
 
 // newMapping: keywords for what lists filter on, numbers with doc values
@@ -196,6 +218,7 @@ func newMapping() mapping.IndexMapping {
 		doc.AddFieldMappingsAt(name, text())
 	}
 	m := bleve.NewIndexMapping()
+	m.ScoringModel = bleveindex.BM25Scoring
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = en.AnalyzerName
 	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
@@ -276,9 +299,6 @@ func (ix *Index) apply(ctx context.Context, upserts []*news.Article, deletions [
 			break
 		}
 	}
-	ix.mu.Lock()
-	ix.live = liveCount{} // counts of live stories are recomputed
-	ix.mu.Unlock()
 	return nil
 }
 

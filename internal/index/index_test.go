@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2"
 
 	"github.com/newsgraph/newsgraph/internal/index"
 	"github.com/newsgraph/newsgraph/internal/news"
@@ -519,5 +522,48 @@ func TestCatchUpDoesNotUndoAWriteMadeMeanwhile(t *testing.T) {
 	}
 	if len(ids) != 0 {
 		t.Fatalf("the catch-up put the unpublished story back on the published list: %v", ids)
+	}
+}
+
+// An index on disk made with an older mapping (the first release scored
+// with TF-IDF) is started over and rebuilt, not trusted: bleve keeps the
+// mapping an index was created with.
+func TestAnIndexWithAnOlderMappingIsRebuilt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	old, err := bleve.New(dir, bleve.NewIndexMapping())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Index("left-over", map[string]any{"slug": "left-over"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.SetInternal([]byte("newsgraph:built"), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := testenv.Store(t, store.Options{})
+	ix, err := index.Open(context.Background(), dir, index.Options{Source: st, CatchUpEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Built() {
+		t.Error("an index with an older mapping counts as built")
+	}
+	if n, _ := ix.Count(); n != 0 {
+		t.Errorf("started over with %d stories of the old index", n)
+	}
+	if err := ix.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	again, err := index.Open(context.Background(), dir, index.Options{Source: st, CatchUpEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if !again.Built() {
+		t.Error("the rebuilt index was started over again at the next start")
 	}
 }

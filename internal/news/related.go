@@ -16,8 +16,8 @@ type SharingQuery struct {
 	Limit int
 }
 
-// TagFrequencies is how many published stories carry each tag, and how many
-// published stories there are: what rarity (idf) is computed from.
+// TagFrequencies is how many stories carry each tag, and how many stories
+// there are: what rarity (idf) is computed from.
 type TagFrequencies struct {
 	Stories int
 	Tagged  map[string]int

@@ -64,8 +64,8 @@ const parallelRankings = 4
 type Store interface {
 	ArticlesSharingTags(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
 	ArticlesSharingDesk(ctx context.Context, q news.SharingQuery) ([]*news.Article, error)
-	// TagFrequencies counts the live stories and those carrying each of
-	// tags (the query index answers both from posting lists).
+	// TagFrequencies counts the stories and those carrying each of tags
+	// (the query index answers both from its term dictionary).
 	TagFrequencies(ctx context.Context, now time.Time, tags []string) (*news.TagFrequencies, error)
 	AuthorsByIDs(ctx context.Context, ids []string) (map[string]*news.Author, error)
 	ArticlesByIDs(ctx context.Context, ids []string) (map[string]*news.Article, error)
