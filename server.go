@@ -201,6 +201,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// HTTP/2 without TLS (h2c, prior knowledge) beside HTTP/1.1: what a
+		// proxy in front (Envoy, a cloud load balancer) speaks to its
+		// backends, so many readers' event streams share a few connections
+		// rather than one socket each.
+		Protocols: serverProtocols(),
+		HTTP2:     &http.HTTP2Config{MaxConcurrentStreams: maxStreamsPerConnection},
 	}
 	// Shutdown does not wait for hijacked websockets: the hub closes them
 	// (1001, going away) and ends every event stream.
@@ -225,6 +231,18 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// maxStreamsPerConnection bounds the requests and event streams one
+// HTTP/2 connection carries at once (Go's default is 250): a proxy
+// multiplexing live readers opens another connection beyond it.
+const maxStreamsPerConnection = 1000
+
+func serverProtocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
 }
 
 // reloadOnHangup re-reads the trusted documents on SIGHUP, so a deploy of

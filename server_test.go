@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -210,5 +211,77 @@ func TestRunShutdownClosesLiveConnections(t *testing.T) {
 	}
 	if code := c.Closed(10 * time.Second); code != websocket.StatusGoingAway {
 		t.Fatalf("closed with %d, want 1001", code)
+	}
+}
+
+// A proxy in front may speak HTTP/2 without TLS (h2c, prior knowledge):
+// queries, the desk's mutations and readers' live event streams all work
+// over it, the streams sharing one connection.
+func TestRunServesHTTP2WithoutTLS(t *testing.T) {
+	const editor = "ng_test-h2c-editor"
+	base, stop := start(t, map[string]string{"PORT": "0", "HOST": "127.0.0.1", "DATA_DIR": t.TempDir(),
+		"DEMO_CONTENT": "false", "DEMO_EDITOR_KEY": editor})
+	defer stop()
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: p}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	post := func(ctx context.Context, key, query string, vars map[string]any, accept string) *http.Response {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", accept)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ProtoMajor != 2 || res.StatusCode != http.StatusOK {
+			t.Fatalf("%s over HTTP/%d", res.Status, res.ProtoMajor)
+		}
+		return res
+	}
+	id := func(res *http.Response) string {
+		t.Helper()
+		defer res.Body.Close()
+		var out struct {
+			Data   map[string]struct{ ID string }
+			Errors []json.RawMessage
+		}
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+			t.Fatalf("mutation: %v %s", err, out.Errors)
+		}
+		for _, v := range out.Data {
+			return v.ID
+		}
+		t.Fatal("no id")
+		return ""
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var streams []*http.Response
+	for range 3 {
+		res := post(ctx, "", `subscription { articlePublished { id headline } }`, nil, "text/event-stream")
+		defer res.Body.Close()
+		streams = append(streams, res)
+	}
+	time.Sleep(200 * time.Millisecond) // subscriptions registered
+	story := id(post(ctx, editor, `mutation($in: ArticleInput!) { createArticle(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"headline": "Ferry timetable restored", "body": "Sailings resume."}}, "application/json"))
+	id(post(ctx, editor, `mutation($id: ID!) { publishArticle(id: $id) { id } }`, map[string]any{"id": story}, "application/json"))
+	for i, res := range streams {
+		sc := bufio.NewScanner(res.Body)
+		heard := false
+		for !heard && sc.Scan() {
+			heard = strings.HasPrefix(sc.Text(), "data:") && strings.Contains(sc.Text(), story)
+		}
+		if !heard {
+			t.Fatalf("stream %d ended without the story: %v", i, sc.Err())
+		}
 	}
 }

@@ -11,7 +11,13 @@
 // subscribers through the same load generator, so the machine's own limit
 // is on record beside the service's.
 //
-//	go run ./bench/subs [-n 10000] [-m 10] [-instances 1|2]
+// With -transport sse the subscribers are event streams (graphql-sse's
+// distinct-connections mode: POST with Accept: text/event-stream) over
+// HTTP/2 without TLS, many to a connection, as a proxy in front of the
+// service would carry its readers: one socket per subscriber cannot pass
+// the open-file limit (20,000 here), streams can.
+//
+//	go run ./bench/subs [-n 10000] [-m 10] [-instances 1|2] [-transport ws|sse]
 package main
 
 import (
@@ -47,7 +53,12 @@ func main() {
 	m := flag.Int("m", 10, "stories published")
 	instances := flag.Int("instances", 1, "service instances sharing Redis (1 or 2); subscribers are spread over them")
 	bare := flag.Bool("bare-server", false, "run as the bare fan-out server (used by the benchmark itself)")
+	flag.StringVar(&transport, "transport", "ws", "ws: a graphql-transport-ws websocket per subscriber; sse: an event stream per subscriber over HTTP/2 without TLS, up to 1,000 to a connection")
 	flag.Parse()
+	if transport != "ws" && transport != "sse" {
+		fmt.Fprintln(os.Stderr, "subs: -transport is ws or sse")
+		os.Exit(2)
+	}
 	raiseFileLimit()
 	if *bare {
 		serveBare()
@@ -59,6 +70,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "subs: bare:", err)
 		os.Exit(1)
 	}
+	fmt.Println("transport", transport)
 	fmt.Println("bare  ", bareRes)
 	res, err := run(ctx, *n, *m, *instances, os.Stderr)
 	if err != nil {
@@ -91,6 +103,9 @@ func (r Result) String() string {
 }
 
 const editorKey = "ng_bench-subscriptions-editor"
+
+// transport is how subscribers connect: "ws" or "sse".
+var transport = "ws"
 
 // target is a server under test: where subscribers connect, how a story is
 // published (returning its id and when the publish was sent), and its
@@ -172,12 +187,27 @@ func runBare(ctx context.Context, n, m int, logw io.Writer) (Result, error) {
 	return measure(ctx, t, n, m, 1)
 }
 
-// subscriber is one load-generator connection; it notes when each story
+// subscriber is one load-generator subscription; it notes when each story
 // reached it.
 type subscriber struct {
-	conn *websocket.Conn
-	mu   sync.Mutex
-	got  map[string]time.Time
+	close func()
+	mu    sync.Mutex
+	got   map[string]time.Time
+}
+
+// heard notes the story named in message b, if any.
+func (s *subscriber) heard(b []byte, at time.Time) bool {
+	i := bytes.Index(b, storyID)
+	if i < 0 {
+		return false
+	}
+	rest := b[i+len(storyID):]
+	if j := bytes.IndexByte(rest, '"'); j >= 0 {
+		s.mu.Lock()
+		s.got[string(rest[:j])] = at
+		s.mu.Unlock()
+	}
+	return true
 }
 
 func measure(ctx context.Context, t *target, n, m, instances int) (Result, error) {
@@ -221,7 +251,7 @@ func measure(ctx context.Context, t *target, n, m, instances int) (Result, error
 	connect := time.Since(start)
 	defer func() {
 		for _, s := range subs {
-			s.conn.CloseNow()
+			s.close()
 		}
 	}()
 	time.Sleep(2 * time.Second) // every subscription registered
@@ -289,6 +319,12 @@ func delivered(subs []*subscriber) int {
 // that no (source, destination) pair runs out of ephemeral ports (about
 // 28,000 each).
 func sourceAddresses(n int) []*http.Client {
+	if transport == "sse" {
+		p := new(http.Protocols)
+		p.SetUnencryptedHTTP2(true)
+		// New connections open as each fills to the server's stream limit.
+		return []*http.Client{{Transport: &http.Transport{Protocols: p}}}
+	}
 	k := n/20000 + 1
 	clients := make([]*http.Client, k)
 	for i := range k {
@@ -316,6 +352,9 @@ func dial(ctx context.Context, client *http.Client, base, query string, m int) (
 }
 
 func dialOnce(ctx context.Context, client *http.Client, base, query string, m int) (*subscriber, error) {
+	if transport == "sse" {
+		return dialStream(ctx, client, base, query, m)
+	}
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql",
 		&websocket.DialOptions{HTTPClient: client, Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
@@ -334,23 +373,52 @@ func dialOnce(ctx context.Context, client *http.Client, base, query string, m in
 		conn.CloseNow()
 		return nil, err
 	}
-	s := &subscriber{conn: conn, got: make(map[string]time.Time, m)}
+	s := &subscriber{close: func() { conn.CloseNow() }, got: make(map[string]time.Time, m)}
 	go func() {
 		for {
 			_, b, err := conn.Read(context.Background())
 			if err != nil {
 				return
 			}
-			now := time.Now()
-			if i := bytes.Index(b, storyID); i >= 0 {
-				rest := b[i+len(storyID):]
-				if j := bytes.IndexByte(rest, '"'); j >= 0 {
-					s.mu.Lock()
-					s.got[string(rest[:j])] = now
-					s.mu.Unlock()
-				}
-			} else if bytes.Contains(b, []byte(`"type":"ping"`)) {
+			if !s.heard(b, time.Now()) && bytes.Contains(b, []byte(`"type":"ping"`)) {
 				_ = conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"pong"}`))
+			}
+		}
+	}()
+	return s, nil
+}
+
+// dialStream subscribes with an event stream: the response's headers are
+// the server's acceptance, then each `data:` line is a message.
+func dialStream(ctx context.Context, client *http.Client, base, query string, m int) (*subscriber, error) {
+	body, _ := json.Marshal(map[string]any{"query": query})
+	streamCtx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(streamCtx, http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	stop := context.AfterFunc(ctx, cancel) // dial deadline, until the headers come
+	res, err := client.Do(req)
+	stop()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK || res.ProtoMajor != 2 {
+		res.Body.Close()
+		cancel()
+		return nil, fmt.Errorf("event stream: %s over HTTP/%d", res.Status, res.ProtoMajor)
+	}
+	s := &subscriber{close: cancel, got: make(map[string]time.Time, m)}
+	go func() {
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if b, ok := bytes.CutPrefix(sc.Bytes(), []byte("data:")); ok {
+				s.heard(b, time.Now())
 			}
 		}
 	}()
