@@ -179,6 +179,11 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 		}
 	}
 	seeded := time.Since(t0)
+	// What a start after the import does: the store learns the sizes of
+	// the collections it reads in batches.
+	if err := st.EnsureIndexes(ctx); err != nil {
+		return err
+	}
 
 	// The query index on disk, as the embedded default keeps it: built
 	// from scratch, then closed and opened again as a restart would.

@@ -54,6 +54,8 @@ type Store struct {
 	// roundTrips counts commands sent to the server: the cold-path cost that
 	// tests bound and the benchmark reports.
 	roundTrips atomic.Int64
+
+	batches batches
 }
 
 // Options tune a Store.
@@ -146,7 +148,8 @@ func (s *Store) deadline(ctx context.Context) (context.Context, context.CancelFu
 
 // EnsureIndexes creates the indexes every query relies on. Creating an index
 // that exists is a no-op, so this runs at every start; so does dropping the
-// retired article_search collection.
+// retired article_search collection. It also learns whether the server is
+// FerretDB and how large the collections read in batches are (batches.go).
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*s.timeout)
 	defer cancel()
@@ -208,7 +211,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if err := s.db.Collection(retiredSearchColl).Drop(ctx); err != nil {
 		return fmt.Errorf("drop %s: %w", retiredSearchColl, err)
 	}
-	return nil
+	return s.learnServer(ctx)
 }
 
 // missingIndexes leaves out the models whose index already exists (by the
@@ -283,23 +286,6 @@ func findAll[T any](ctx context.Context, s *Store, coll *mongo.Collection, filte
 	var out []*T
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("%s decode: %w", coll.Name(), err)
-	}
-	return out, nil
-}
-
-// byIDs fetches documents whose _id is in ids, keyed by keyOf.
-func byIDs[T any](ctx context.Context, s *Store, coll *mongo.Collection, ids []string, keyOf func(*T) string) (map[string]*T, error) {
-	if len(ids) == 0 {
-		return map[string]*T{}, nil
-	}
-	rows, err := findAll[T](ctx, s, coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.Find().SetLimit(singleBatch(len(ids))))
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*T, len(rows))
-	for _, r := range rows {
-		out[keyOf(r)] = r
 	}
 	return out, nil
 }
