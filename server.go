@@ -90,6 +90,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout io.
 		defer db.Close()
 		uri, embedded = db.URI(), db
 		log.Info("database: embedded FerretDB on SQLite", "data_dir", cfg.DataDir, "database", cfg.MongoDatabase)
+		if percent, tuned := devdb.TuneGC(); tuned {
+			log.Info("garbage collector tuned for the embedded database", "gogc", percent)
+		}
 	} else {
 		log.Info("database: MongoDB", "uri", config.Redacted(uri), "database", cfg.MongoDatabase)
 	}
