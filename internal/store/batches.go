@@ -94,7 +94,7 @@ func (s *Store) eachByID(coll *mongo.Collection, n int) bool {
 	b := &s.batches
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.ferret || n < 2 {
+	if !b.ferret {
 		return false
 	}
 	size, known := b.sizes[coll.Name()]
