@@ -218,16 +218,6 @@ func (ix *Index) search(ctx context.Context, q query.Query, order search.SortOrd
 	return res, nil
 }
 
-// count is how many stories q matches.
-func (ix *Index) count(ctx context.Context, q query.Query) (uint64, error) {
-	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
-	res, err := ix.bleve.SearchInContext(ctx, req)
-	if err != nil {
-		return 0, fmt.Errorf("query index count: %w", err)
-	}
-	return res.Total, nil
-}
-
 // SlugID is the ID of the story with slug, "" when none.
 func (ix *Index) SlugID(ctx context.Context, slug string) (string, error) {
 	ids, err := ix.ids(ctx, term(fieldSlug, slug), search.SortOrder{&search.SortDocID{}}, nil, 1)
