@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"regexp"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -16,9 +17,27 @@ func (s *Store) AuthorByID(ctx context.Context, id string) (*news.Author, error)
 	return findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "_id", Value: id}})
 }
 
-// AuthorBySlug implements news.Store.
+// AuthorBySlug implements news.Store. On FerretDB, which reads the whole
+// collection for any filter but _id equality, it asks authorSlugs first.
 func (s *Store) AuthorBySlug(ctx context.Context, slug string) (*news.Author, error) {
-	return findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "slug", Value: slug}})
+	if !s.onFerret() {
+		return findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "slug", Value: slug}})
+	}
+	if hint, err := findOne[slugHint](ctx, s, s.authorSlugs, bson.D{{Key: "_id", Value: slug}}); err == nil {
+		a, err := s.AuthorByID(ctx, hint.ID)
+		if err == nil && a.Slug == slug {
+			return a, nil
+		}
+		if err == nil || errors.Is(err, news.ErrNotFound) {
+			s.forgetSlug(ctx, s.authorSlugs, slug) // renamed or gone
+		}
+	}
+	a, err := findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "slug", Value: slug}})
+	if err != nil {
+		return nil, err
+	}
+	s.noteSlug(ctx, s.authorSlugs, slug, a.ID)
+	return a, nil
 }
 
 // AuthorsByIDs implements news.Store: one $in for a whole batch of bylines.

@@ -63,10 +63,24 @@ func (s *Store) learnServer(ctx context.Context) error {
 	if !ferret {
 		return nil
 	}
+	// The hints' collection exists from the start, so that the embedded
+	// default's start-up gives it the _id index FerretDB's filter can use.
+	if err := s.db.CreateCollection(ctx, authorSlugsColl); err != nil && !isNamespaceExists(err) {
+		return fmt.Errorf("create %s: %w", authorSlugsColl, err)
+	}
+	if err := s.hintAuthorSlugs(ctx); err != nil {
+		return err
+	}
 	for _, coll := range []*mongo.Collection{s.authors, s.taxonomy} {
 		s.readSize(ctx, coll.Name())
 	}
 	return nil
+}
+
+// isNamespaceExists reports a createCollection of a collection that exists.
+func isNamespaceExists(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && ce.Code == 48
 }
 
 // readSize asks the server for a collection's document count (collStats:
@@ -160,4 +174,69 @@ func findEach[T any](ctx context.Context, s *Store, coll *mongo.Collection, ids 
 		return nil, err
 	}
 	return out, nil
+}
+
+// slugHint is a document of authorSlugs: on FerretDB, where only `_id`
+// equality reaches an index, a slug lookup first reads the hint by _id and
+// then the author by _id, instead of reading every author on file. A hint
+// is only a hint: the author it names must still have that slug, else the
+// lookup reads the authors as before. Every start writes the hints of the
+// authors on file; a lookup that had to read the authors (a new or renamed
+// author) writes its own, so the desk's write path needs none.
+type slugHint struct {
+	Slug string `bson:"_id"`
+	ID   string `bson:"authorId"`
+}
+
+// onFerret reports whether the server is FerretDB (learnt by EnsureIndexes).
+func (s *Store) onFerret() bool {
+	s.batches.mu.Lock()
+	defer s.batches.mu.Unlock()
+	return s.batches.ferret
+}
+
+// hintAuthorSlugs writes the hints that are missing or wrong for the
+// authors on file (at start: one read of the authors and of the hints, and
+// one bulk write of what differs).
+func (s *Store) hintAuthorSlugs(ctx context.Context) error {
+	authors, err := findAll[news.Author](ctx, s, s.authors, bson.D{}, options.Find().SetProjection(bson.D{{Key: "slug", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	hints, err := findAll[slugHint](ctx, s, s.authorSlugs, bson.D{}, options.Find())
+	if err != nil {
+		return err
+	}
+	have := make(map[string]string, len(hints))
+	for _, h := range hints {
+		have[h.Slug] = h.ID
+	}
+	var writes []mongo.WriteModel
+	for _, a := range authors {
+		if have[a.Slug] != a.ID {
+			writes = append(writes, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: a.Slug}}).
+				SetReplacement(slugHint{Slug: a.Slug, ID: a.ID}).SetUpsert(true))
+		}
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	if _, err := s.authorSlugs.BulkWrite(ctx, writes, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("write author slug hints: %w", err)
+	}
+	return nil
+}
+
+// forgetSlug drops the hint for slug.
+func (s *Store) forgetSlug(ctx context.Context, coll *mongo.Collection, slug string) {
+	ctx, cancel := s.deadline(ctx)
+	defer cancel()
+	_, _ = coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: slug}})
+}
+
+// noteSlug records that slug names id.
+func (s *Store) noteSlug(ctx context.Context, coll *mongo.Collection, slug, id string) {
+	ctx, cancel := s.deadline(ctx)
+	defer cancel()
+	_, _ = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: slug}}, slugHint{Slug: slug, ID: id}, options.Replace().SetUpsert(true))
 }

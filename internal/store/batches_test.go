@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -82,5 +83,73 @@ func TestBylinesAreReadByIDWhenFewOfMany(t *testing.T) {
 	}
 	if got := read(most...); len(got) != 1 || got[0].Type != bson.TypeEmbeddedDocument || got[0].Document().Lookup("$in").Type != bson.TypeArray {
 		t.Fatalf("30 of 40 authors: %d finds (%v), want one $in", len(got), got)
+	}
+}
+
+// On FerretDB an author page's slug lookup reads the author by _id through
+// a hint, written at start for every author and by a lookup that had to
+// read the authors; a renamed author's old slug finds nobody and the new
+// one finds the author.
+func TestAuthorSlugLookupsReadByIDOnceLearnt(t *testing.T) {
+	var mu sync.Mutex
+	var slugScans int
+	mon := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if e.CommandName == "find" && e.Command.Lookup("find").StringValue() == "authors" {
+			if _, err := e.Command.LookupErr("filter", "slug"); err == nil {
+				mu.Lock()
+				slugScans++
+				mu.Unlock()
+			}
+		}
+	}}
+	scans := func() int { mu.Lock(); defer mu.Unlock(); n := slugScans; slugScans = 0; return n }
+	st := testenv.Store(t, store.Options{Monitor: mon})
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var authors []*news.Author
+	for i := range 40 {
+		authors = append(authors, &news.Author{ID: fmt.Sprintf("author-%02d", i), Slug: fmt.Sprintf("reporter-%02d", i),
+			Name: fmt.Sprintf("Reporter %d", i), SocialLinks: []news.SocialLink{}, CreatedAt: now, UpdatedAt: now})
+	}
+	if err := st.InsertAuthors(ctx, authors); err != nil {
+		t.Fatal(err)
+	}
+	bySlug := func(slug, wantID string) {
+		t.Helper()
+		a, err := st.AuthorBySlug(ctx, slug)
+		if wantID == "" {
+			if !errors.Is(err, news.ErrNotFound) {
+				t.Fatalf("%s: got %v, %v; want not found", slug, a, err)
+			}
+			return
+		}
+		if err != nil || a.ID != wantID {
+			t.Fatalf("%s: got %v, %v; want %s", slug, a, err, wantID)
+		}
+	}
+	bySlug("reporter-07", "author-07")
+	if n := scans(); n != 1 {
+		t.Fatalf("first lookup: %d reads of the authors by slug, want 1", n)
+	}
+	bySlug("reporter-07", "author-07")
+	if n := scans(); n != 0 {
+		t.Errorf("second lookup: %d reads of the authors by slug, want 0 (by _id)", n)
+	}
+	renamed := *authors[7]
+	renamed.Slug = "reporter-07-b"
+	if err := st.UpdateAuthor(ctx, &renamed); err != nil {
+		t.Fatal(err)
+	}
+	bySlug("reporter-07", "")
+	bySlug("reporter-07-b", "author-07")
+	bySlug("no-such-reporter", "")
+	scans()
+	if err := st.EnsureIndexes(ctx); err != nil { // a restart writes every author's hint
+		t.Fatal(err)
+	}
+	bySlug("reporter-23", "author-23")
+	bySlug("reporter-07-b", "author-07")
+	if n := scans(); n != 0 {
+		t.Errorf("after a start, %d reads of the authors by slug, want 0", n)
 	}
 }

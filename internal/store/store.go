@@ -30,6 +30,8 @@ const (
 	revisionsColl = "article_revisions"
 	auditColl     = "audit_log"
 	deletionsColl = "article_deletions"
+	// authorSlugsColl holds FerretDB's slug → author hints (batches.go).
+	authorSlugsColl = "author_slugs"
 	// retiredSearchColl held the hand-written search index that the query
 	// index (internal/index) replaced; EnsureIndexes drops it.
 	retiredSearchColl = "article_search"
@@ -49,7 +51,9 @@ type Store struct {
 	revisions *mongo.Collection
 	audit     *mongo.Collection
 	deletions *mongo.Collection
-	timeout   time.Duration
+	// authorSlugs: hints from an author's slug to its _id, on FerretDB.
+	authorSlugs *mongo.Collection
+	timeout     time.Duration
 
 	// roundTrips counts commands sent to the server: the cold-path cost that
 	// tests bound and the benchmark reports.
@@ -98,6 +102,7 @@ func Open(uri, name string, opts Options) (*Store, error) {
 	s.revisions = s.db.Collection(revisionsColl)
 	s.audit = s.db.Collection(auditColl)
 	s.deletions = s.db.Collection(deletionsColl)
+	s.authorSlugs = s.db.Collection(authorSlugsColl)
 	return s, nil
 }
 
