@@ -18,6 +18,21 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+// insertReporters puts n authors on file: author-00, slug reporter-00, ...
+func insertReporters(t *testing.T, st *store.Store, n int) []*news.Author {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var authors []*news.Author
+	for i := range n {
+		authors = append(authors, &news.Author{ID: fmt.Sprintf("author-%02d", i), Slug: fmt.Sprintf("reporter-%02d", i),
+			Name: fmt.Sprintf("Reporter %d", i), SocialLinks: []news.SocialLink{}, CreatedAt: now, UpdatedAt: now})
+	}
+	if err := st.InsertAuthors(context.Background(), authors); err != nil {
+		t.Fatal(err)
+	}
+	return authors
+}
+
 // On FerretDB, which answers `_id: {$in: ...}` by reading the whole
 // collection, a page's few bylines out of many authors on file are read by
 // _id, one find each; a batch that is most of the collection stays one
@@ -34,15 +49,7 @@ func TestBylinesAreReadByIDWhenFewOfMany(t *testing.T) {
 	}}
 	st := testenv.Store(t, store.Options{Monitor: mon})
 	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	var authors []*news.Author
-	for i := range 40 {
-		authors = append(authors, &news.Author{ID: fmt.Sprintf("author-%02d", i), Slug: fmt.Sprintf("reporter-%02d", i),
-			Name: fmt.Sprintf("Reporter %d", i), SocialLinks: []news.SocialLink{}, CreatedAt: now, UpdatedAt: now})
-	}
-	if err := st.InsertAuthors(ctx, authors); err != nil {
-		t.Fatal(err)
-	}
+	insertReporters(t, st, 40)
 	if err := st.EnsureIndexes(ctx); err != nil { // a start: sizes are learnt
 		t.Fatal(err)
 	}
@@ -105,15 +112,7 @@ func TestAuthorSlugLookupsReadByIDOnceLearnt(t *testing.T) {
 	scans := func() int { mu.Lock(); defer mu.Unlock(); n := slugScans; slugScans = 0; return n }
 	st := testenv.Store(t, store.Options{Monitor: mon})
 	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	var authors []*news.Author
-	for i := range 40 {
-		authors = append(authors, &news.Author{ID: fmt.Sprintf("author-%02d", i), Slug: fmt.Sprintf("reporter-%02d", i),
-			Name: fmt.Sprintf("Reporter %d", i), SocialLinks: []news.SocialLink{}, CreatedAt: now, UpdatedAt: now})
-	}
-	if err := st.InsertAuthors(ctx, authors); err != nil {
-		t.Fatal(err)
-	}
+	authors := insertReporters(t, st, 40)
 	bySlug := func(slug, wantID string) {
 		t.Helper()
 		a, err := st.AuthorBySlug(ctx, slug)
