@@ -321,10 +321,7 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	return &executed{status: status, body: body, entry: e}
 }
 
-var (
-	xCacheHit, xCacheMiss         = []string{"HIT"}, []string{"MISS"}
-	graphQLResponseType, jsonType = []string{gqlhttp.GraphQLResponse + "; charset=utf-8"}, []string{gqlhttp.JSON + "; charset=utf-8"}
-)
+var xCacheHit, xCacheMiss = []string{"HIT"}, []string{"MISS"}
 
 func etag(body []byte) string {
 	sum := sha256.Sum256(body)
@@ -356,11 +353,7 @@ func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedRes
 			return
 		}
 	}
-	if gqlhttp.MediaType(req) == gqlhttp.GraphQLResponse {
-		h["Content-Type"] = graphQLResponseType
-	} else {
-		h["Content-Type"] = jsonType
-	}
+	h["Content-Type"] = gqlhttp.ContentTypeHeader(req)
 	h["Content-Length"] = e.length
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(e.Body)

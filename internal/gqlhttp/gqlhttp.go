@@ -62,12 +62,18 @@ func acceptPart(part string) (mt string, q float64, ok bool) {
 }
 
 // ContentType is MediaType with the charset.
-func ContentType(r *http.Request) string {
+func ContentType(r *http.Request) string { return ContentTypeHeader(r)[0] }
+
+// ContentTypeHeader is ContentType as a header value shared between
+// requests: set it as is (h["Content-Type"] = ...), never append to it.
+func ContentTypeHeader(r *http.Request) []string {
 	if MediaType(r) == GraphQLResponse {
-		return GraphQLResponse + "; charset=utf-8"
+		return graphQLResponseType
 	}
-	return JSON + "; charset=utf-8"
+	return jsonType
 }
+
+var graphQLResponseType, jsonType = []string{GraphQLResponse + "; charset=utf-8"}, []string{JSON + "; charset=utf-8"}
 
 // Middleware rewrites the media type, status and body of gqlgen's answers.
 func Middleware(next http.Handler) http.Handler {

@@ -23,11 +23,6 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
-// WithRequestID returns ctx carrying id.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, &requestID{id: id})
-}
-
 // requestID is one request's ID and the header value that returns it, in
 // one allocation (a pointer goes into a context without another).
 type requestID struct {
