@@ -23,21 +23,20 @@ func (s *Store) AuthorBySlug(ctx context.Context, slug string) (*news.Author, er
 	if !s.onFerret() {
 		return findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "slug", Value: slug}})
 	}
-	if hint, err := findOne[slugHint](ctx, s, s.authorSlugs, bson.D{{Key: "_id", Value: slug}}); err == nil {
-		a, err := s.AuthorByID(ctx, hint.ID)
-		if err == nil && a.Slug == slug {
+	hint, hintErr := findOne[slugHint](ctx, s, s.authorSlugs, bson.D{{Key: "_id", Value: slug}})
+	if hintErr == nil {
+		if a, err := s.AuthorByID(ctx, hint.ID); err == nil && a.Slug == slug {
 			return a, nil
-		}
-		if err == nil || errors.Is(err, news.ErrNotFound) {
-			s.forgetSlug(ctx, s.authorSlugs, slug) // renamed or gone
 		}
 	}
 	a, err := findOne[news.Author](ctx, s, s.authors, bson.D{{Key: "slug", Value: slug}})
-	if err != nil {
-		return nil, err
+	switch {
+	case err == nil:
+		s.noteSlug(ctx, slug, a.ID)
+	case errors.Is(err, news.ErrNotFound) && hintErr == nil:
+		s.forgetSlug(ctx, slug) // its author was renamed or is gone
 	}
-	s.noteSlug(ctx, s.authorSlugs, slug, a.ID)
-	return a, nil
+	return a, err
 }
 
 // AuthorsByIDs implements news.Store: one $in for a whole batch of bylines.

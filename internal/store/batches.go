@@ -228,15 +228,15 @@ func (s *Store) hintAuthorSlugs(ctx context.Context) error {
 }
 
 // forgetSlug drops the hint for slug.
-func (s *Store) forgetSlug(ctx context.Context, coll *mongo.Collection, slug string) {
+func (s *Store) forgetSlug(ctx context.Context, slug string) {
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
-	_, _ = coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: slug}})
+	_, _ = s.authorSlugs.DeleteOne(ctx, bson.D{{Key: "_id", Value: slug}})
 }
 
 // noteSlug records that slug names id.
-func (s *Store) noteSlug(ctx context.Context, coll *mongo.Collection, slug, id string) {
+func (s *Store) noteSlug(ctx context.Context, slug, id string) {
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
-	_, _ = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: slug}}, slugHint{Slug: slug, ID: id}, options.Replace().SetUpsert(true))
+	_, _ = s.authorSlugs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: slug}}, slugHint{Slug: slug, ID: id}, options.Replace().SetUpsert(true))
 }
