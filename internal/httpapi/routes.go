@@ -39,12 +39,13 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// them off.
 	// Trusted documents are checked right after the key, before the cache
 	// or the parser sees the request. @defer's multipart parts skip the
-	// cache and gqlhttp as streams do.
+	// cache and gqlhttp as streams do. A write's live fan-out waits until
+	// its answer is out.
 	executed := withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql))
 	route("/graphql", "graphql", limitBody(auth.Middleware(d.Keys, d.Limiter, d.Logger, d.Trusted.Middleware(
 		streams(loaders.Middleware(d.News.Store(), gql),
 			incrementalDelivery(executed,
-				d.Cache.Responses().Middleware(gqlhttp.Middleware(executed))))))))
+				d.Cache.Responses().Middleware(answerFirst(gqlhttp.Middleware(executed)))))))))
 	route("GET /{$}", "playground", playground.Page())
 	mux.Handle("GET /playground/", playground.Assets())
 	feeds := &feed.Source{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}

@@ -196,8 +196,18 @@ func (h *Hub) ArticleChanged(ctx context.Context, before, after *news.Article) {
 // AuthorChanged implements news.Listener; bylines are not streamed.
 func (h *Hub) AuthorChanged(context.Context, *news.Author, *news.Author) {}
 
-// emit delivers here and tells the other instances.
+// emit delivers here and tells the other instances; under AnswerFirst,
+// once the request has its answer.
 func (h *Hub) emit(ctx context.Context, e event) {
+	if hold, ok := ctx.Value(holdKey{}).(*hold); ok {
+		ctx = context.WithoutCancel(ctx)
+		hold.add(func() { h.emitNow(ctx, e) })
+		return
+	}
+	h.emitNow(ctx, e)
+}
+
+func (h *Hub) emitNow(ctx context.Context, e event) {
 	e.Origin = h.origin
 	h.deliver(e)
 	if h.o.Redis == nil {
@@ -213,6 +223,47 @@ func (h *Hub) emit(ctx context.Context, e event) {
 		// Subscribers on other instances miss this event; the write stands.
 		h.o.Logger.WarnContext(ctx, "live: publishing to other instances failed", "err", err)
 	}
+}
+
+type holdKey struct{}
+
+// hold keeps a request's fan-outs until its answer is out.
+type hold struct {
+	mu       sync.Mutex
+	released bool
+	waiting  []func()
+}
+
+func (h *hold) add(f func()) {
+	h.mu.Lock()
+	if !h.released {
+		h.waiting = append(h.waiting, f)
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	f()
+}
+
+func (h *hold) release() {
+	h.mu.Lock()
+	waiting := h.waiting
+	h.waiting, h.released = nil, true
+	h.mu.Unlock()
+	for _, f := range waiting {
+		f()
+	}
+}
+
+// AnswerFirst holds back the fan-out of the writes a request makes, here
+// and on the other instances, until release is called once its answer is
+// written: a story's 50,000 subscribers' writers would otherwise wake
+// while the editor's publish is still answering and take the cores from
+// it. For a request with one answer only; a stream's writes go out at
+// once.
+func AnswerFirst(ctx context.Context) (_ context.Context, release func()) {
+	h := &hold{}
+	return context.WithValue(ctx, holdKey{}, h), h.release
 }
 
 // deliver queues e for the fan-out and returns at once: the write that

@@ -365,3 +365,30 @@ func TestStoryDueWhileNoInstanceRanIsAnnouncedAtStart(t *testing.T) {
 		}
 	}
 }
+
+// A write made while a request is being answered goes out to subscribers
+// once the answer is out (AnswerFirst's release), not before: an editor's
+// publish does not share the cores with its own fan-out.
+func TestFanOutWaitsForTheAnswer(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{})
+	c := dial(t, svc, "")
+	c.Subscribe(t, "1", published, nil)
+	joined(t, svc, 1)
+
+	ctx, release := live.AnswerFirst(context.Background())
+	a := testenv.NewArticle("answer-first", time.Now().Add(-time.Hour))
+	svc.Live.ArticleChanged(ctx, nil, a)
+	if m, ok := c.Next(quiet); ok {
+		t.Fatalf("heard before the answer was out: %s", m.Payload)
+	}
+	release()
+	if s := next(t, "websocket", c.Next); s.ID != news.GlobalID(news.NodeArticle, a.ID) {
+		t.Fatalf("heard %+v, want %s", s, a.ID)
+	}
+	// After the release, a write under the same context goes out at once.
+	b := testenv.NewArticle("answer-first-later", time.Now().Add(-time.Hour))
+	svc.Live.ArticleChanged(ctx, nil, b)
+	if s := next(t, "websocket", c.Next); s.ID != news.GlobalID(news.NodeArticle, b.ID) {
+		t.Fatalf("heard %+v, want %s", s, b.ID)
+	}
+}
