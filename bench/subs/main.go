@@ -1,11 +1,13 @@
 // Command subs measures live subscriptions: it builds and starts the real
-// server as a child process (database: an embedded FerretDB in this
-// process, shared by every instance; Redis when two instances run), opens
+// server as a child process (Redis shared when two instances run), opens
 // N graphql-transport-ws subscribers to articlePublished over loopback,
-// publishes M stories through the publishArticle mutation, and reports
-// publish-to-delivery latency (from sending the mutation to each
-// subscriber reading the story), the server's CPU time per delivery and
-// its Go heap per subscriber. In the same run a bare fan-out server (this
+// has an editor publish M stories through the publishArticle mutation, and
+// reports publish-to-delivery latency (from sending the mutation to each
+// subscriber reading the story), the editor's wait for the mutation's
+// answer, the server's CPU time per delivery and its Go heap per
+// subscriber. The editor and the database (an embedded FerretDB shared by
+// every instance) run in a child process of their own, not among the load
+// generator's readers (editor.go). In the same run a bare fan-out server (this
 // binary again, in its own process: no GraphQL, no database; it writes one
 // pre-built `next` message to every open connection) serves the same
 // subscribers through the same load generator, so the machine's own limit
@@ -16,6 +18,13 @@
 // HTTP/2 without TLS, many to a connection, as a proxy in front of the
 // service would carry its readers: one socket per subscriber cannot pass
 // the open-file limit (20,000 here), streams can.
+//
+// Each story is published 200 ms after the previous one reached every
+// subscriber. Publishing at a fixed pace instead overloads this machine at
+// 50,000 (a story costs the server about 6 CPU-seconds over its
+// deliveries, on two cores), so latencies would measure a growing queue;
+// and the bare server's own slow answer would pace its stories more
+// slowly than the service's, so the two would not get the same load.
 //
 //	go run ./bench/subs [-n 10000] [-m 10] [-instances 1|2] [-transport ws|sse]
 package main
@@ -29,7 +38,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -44,8 +52,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"github.com/newsgraph/newsgraph/internal/devdb"
 )
 
 func main() {
@@ -64,17 +70,29 @@ func main() {
 		serveBare()
 		return
 	}
+	if os.Getenv(roleEnv) == "editor" {
+		serveEditor()
+		return
+	}
 	ctx := context.Background()
-	bareRes, err := runBare(ctx, *n, *m, os.Stderr)
+	ed, err := startEditor(ctx, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "subs: editor:", err)
+		os.Exit(1)
+	}
+	defer ed.stop()
+	bareRes, err := runBare(ctx, ed, *n, *m, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "subs: bare:", err)
+		ed.stop()
 		os.Exit(1)
 	}
 	fmt.Println("transport", transport)
 	fmt.Println("bare  ", bareRes)
-	res, err := run(ctx, *n, *m, *instances, os.Stderr)
+	res, err := run(ctx, ed, *n, *m, *instances, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "subs:", err)
+		ed.stop()
 		os.Exit(1)
 	}
 	fmt.Println("newsgraph", res)
@@ -117,24 +135,23 @@ type target struct {
 	query   string
 }
 
-func run(ctx context.Context, n, m, instances int, logw io.Writer) (Result, error) {
+func run(ctx context.Context, ed *editor, n, m, instances int, logw io.Writer) (Result, error) {
 	dir, err := os.MkdirTemp("", "newsgraph-subs-")
 	if err != nil {
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	db, err := devdb.Start(filepath.Join(dir, "db"), slog.New(slog.DiscardHandler))
+	uri, err := ed.database(filepath.Join(dir, "db"))
 	if err != nil {
 		return Result{}, err
 	}
-	defer db.Close()
 	bin := filepath.Join(dir, "newsgraph")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/newsgraph/newsgraph")
 	build.Stderr = logw
 	if err := build.Run(); err != nil {
 		return Result{}, fmt.Errorf("build: %w", err)
 	}
-	env := []string{"MONGODB_URI=" + db.URI(), "DEMO_CONTENT=false", "DEMO_EDITOR_KEY=" + editorKey,
+	env := []string{"MONGODB_URI=" + uri, "DEMO_CONTENT=false", "DEMO_EDITOR_KEY=" + editorKey,
 		"REDIS_URL=", "LOG_LEVEL=info", "LIVE_CONNECTIONS_PER_KEY=" + strconv.Itoa(n+10)}
 	if instances > 1 {
 		env = append(env, "REDIS_URL=redis://127.0.0.1:6379/0", "REDIS_PREFIX=bench-subs-"+strconv.Itoa(os.Getpid())+":")
@@ -149,21 +166,11 @@ func run(ctx context.Context, n, m, instances int, logw io.Writer) (Result, erro
 		t.procs = append(t.procs, p)
 		t.urls = append(t.urls, p.url)
 	}
-	editor := t.urls[0]
-	t.publish = func(ctx context.Context, j int) (string, time.Time, time.Duration, error) {
-		id, err := mutate(ctx, editor, `mutation($in: ArticleInput!) { createArticle(input: $in) { id } }`,
-			map[string]any{"in": map[string]any{"headline": "Bench story " + strconv.Itoa(j), "body": "Text."}})
-		if err != nil {
-			return "", time.Time{}, 0, err
-		}
-		sent := time.Now()
-		_, err = mutate(ctx, editor, `mutation($id: ID!) { publishArticle(id: $id) { id } }`, map[string]any{"id": id})
-		return id, sent, time.Since(sent), err
-	}
+	t.publish = ed.publisher("newsgraph", t.urls[0])
 	return measure(ctx, t, n, m, instances)
 }
 
-func runBare(ctx context.Context, n, m int, logw io.Writer) (Result, error) {
+func runBare(ctx context.Context, ed *editor, n, m int, logw io.Writer) (Result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return Result{}, err
@@ -174,16 +181,7 @@ func runBare(ctx context.Context, n, m int, logw io.Writer) (Result, error) {
 	}
 	defer p.stop()
 	t := &target{urls: []string{p.url}, procs: []*process{p}, query: `subscription { articlePublished { id } }`}
-	t.publish = func(ctx context.Context, j int) (string, time.Time, time.Duration, error) {
-		id := "bare-story-" + strconv.Itoa(j)
-		sent := time.Now()
-		res, err := http.Post(p.url+"/publish?id="+id, "text/plain", nil)
-		if err != nil {
-			return "", sent, 0, err
-		}
-		res.Body.Close()
-		return id, sent, time.Since(sent), nil
-	}
+	t.publish = ed.publisher("bare", p.url)
 	return measure(ctx, t, n, m, 1)
 }
 
@@ -273,6 +271,13 @@ func measure(ctx context.Context, t *target, n, m, instances int) (Result, error
 		}
 		sent[id] = at
 		answers = append(answers, answered)
+		// The next story once this one has reached every subscriber (or
+		// 30 s have passed): each publish is answered, and each story
+		// delivered, beside N idle subscribers, not behind the previous
+		// story's fan-out.
+		for wait := time.Now().Add(30 * time.Second); time.Now().Before(wait) && heardBy(subs, id) < n; {
+			time.Sleep(20 * time.Millisecond)
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	// Wait for every delivery (or give up after a quiet spell).
@@ -303,6 +308,19 @@ func measure(ctx context.Context, t *target, n, m, instances int) (Result, error
 	return Result{Subscribers: n, Stories: m, Instances: instances, Deliveries: len(lat), P50: pct(.50), P99: pct(.99), Max: lat[len(lat)-1],
 		HeapPerSub: (heap1 - heap0) / float64(n), CPUPerDelivery: (cpu1 - cpu0) / float64(len(lat)), ConnectTime: connect,
 		PublishP50: answers[len(answers)/2], PublishMax: answers[len(answers)-1]}, nil
+}
+
+// heardBy is how many subscribers have story id.
+func heardBy(subs []*subscriber, id string) int {
+	total := 0
+	for _, s := range subs {
+		s.mu.Lock()
+		if _, ok := s.got[id]; ok {
+			total++
+		}
+		s.mu.Unlock()
+	}
+	return total
 }
 
 func delivered(subs []*subscriber) int {
@@ -479,12 +497,17 @@ func startProcess(ctx context.Context, bin string, args, env []string, logw io.W
 
 func (p *process) stop() {
 	_ = p.cmd.Process.Signal(os.Interrupt)
+	waitOrKill(p.cmd)
+}
+
+// waitOrKill waits for a child told to stop, killing it after 20 s.
+func waitOrKill(cmd *exec.Cmd) {
 	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
+	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 	}
 }
 
