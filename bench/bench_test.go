@@ -24,7 +24,7 @@ func TestBenchmarkRunsClean(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{"seeded 200 articles", "req/s", "p99 ms", "hit ratio", "allocs/req",
-		"w1 throughput >= 0.9 of raw (median of", "w3 p99 <= 1.2x raw's", "w2 hit ratio >= 95%"} {
+		"w1 throughput >= 0.9 of raw", "paired rounds", "w3 p99 <= 1.2x raw's", "w2 hit ratio >= 95%"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

@@ -64,7 +64,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	fs.IntVar(&cfg.articles, "n", 10_000, "articles to seed")
 	fs.IntVar(&cfg.conns, "c", 64, "concurrent clients")
-	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration per workload and server, in rounds of at most 1s alternating service and raw; each pair of rounds gives a ratio, and the median of those is the target's figure")
+	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration per workload and server, in rounds of at most 2s alternating service and raw; each pair of rounds also gives a ratio, whose median is printed beside the pooled one")
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "unmeasured warm-up before each measurement")
 	fs.DurationVar(&cfg.dbTimeout, "dbtimeout", 30*time.Second, "deadline of each database call (DB_TIMEOUT); the embedded FerretDB sorts in memory, so a cold front page on 10,000 articles takes seconds")
 	fs.StringVar(&cfg.redisURL, "redis", redisDefault, "Redis URL (default REDIS_URL, else the local one)")
@@ -143,6 +143,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer db.Close()
 		uri, embedded = db.URI(), db
 		fmt.Fprintln(stdout, "database: embedded FerretDB on SQLite (temporary)")
+		if percent, tuned := devdb.TuneGC(); tuned { // as the server does on its embedded default
+			fmt.Fprintf(stdout, "GOGC=%d, as the server sets it on the embedded default\n", percent)
+		}
 	} else {
 		fmt.Fprintln(stdout, "database: MongoDB from -mongodb")
 	}
