@@ -113,6 +113,9 @@ type event struct {
 	Origin    string        `json:"o"`
 	Published bool          `json:"p,omitempty"`
 	Article   *news.Article `json:"a"`
+	// ready, when set, closes once the event may go out (AnswerFirst);
+	// the events queued after it wait with it.
+	ready chan struct{}
 }
 
 func (h *Hub) channel() string { return h.o.Prefix + "live" }
@@ -197,19 +200,29 @@ func (h *Hub) ArticleChanged(ctx context.Context, before, after *news.Article) {
 func (h *Hub) AuthorChanged(context.Context, *news.Author, *news.Author) {}
 
 // emit delivers here and tells the other instances; under AnswerFirst,
-// once the request has its answer.
+// once the request has its answer. The event takes its place in this
+// instance's queue at once, so that events go out in the order of the
+// writes even when a later write's request answers first.
 func (h *Hub) emit(ctx context.Context, e event) {
-	if hold, ok := ctx.Value(holdKey{}).(*hold); ok {
-		ctx = context.WithoutCancel(ctx)
-		hold.add(func() { h.emitNow(ctx, e) })
+	e.Origin = h.origin
+	answer, held := ctx.Value(holdKey{}).(*hold)
+	if !held {
+		h.deliver(e)
+		h.tellOthers(ctx, e)
 		return
 	}
-	h.emitNow(ctx, e)
+	ready := make(chan struct{})
+	e.ready = ready
+	h.deliver(e)
+	ctx = context.WithoutCancel(ctx)
+	answer.add(func() {
+		close(ready)
+		h.tellOthers(ctx, e)
+	})
 }
 
-func (h *Hub) emitNow(ctx context.Context, e event) {
-	e.Origin = h.origin
-	h.deliver(e)
+// tellOthers publishes e to the other instances.
+func (h *Hub) tellOthers(ctx context.Context, e event) {
 	if h.o.Redis == nil {
 		return
 	}
@@ -259,8 +272,9 @@ func (h *hold) release() {
 // and on the other instances, until release is called once its answer is
 // written: a story's 50,000 subscribers' writers would otherwise wake
 // while the editor's publish is still answering and take the cores from
-// it. For a request with one answer only; a stream's writes go out at
-// once.
+// it. Events after a held one wait with it, here, so none overtakes
+// another. For a request with one answer only; a stream's writes go out
+// at once. release must be called.
 func AnswerFirst(ctx context.Context) (_ context.Context, release func()) {
 	h := &hold{}
 	return context.WithValue(ctx, holdKey{}, h), h.release
@@ -292,6 +306,9 @@ func (h *Hub) fanOut() {
 		e := h.pending[0]
 		h.pending = h.pending[1:]
 		h.pendingMu.Unlock()
+		if e.ready != nil {
+			<-e.ready
+		}
 		h.deliverToGroups(e)
 		h.deliverToChannels(e)
 	}
