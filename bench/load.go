@@ -286,6 +286,14 @@ type drive struct {
 	elapsed   time.Duration
 }
 
+// perSecond is the drive's throughput; 0 when it took no time.
+func (d *drive) perSecond() float64 {
+	if d.elapsed <= 0 {
+		return 0
+	}
+	return float64(d.requests) / d.elapsed.Seconds()
+}
+
 func (c *client) drive(ctx context.Context, w *workload, conns int, d time.Duration, record bool) *drive {
 	type result struct {
 		lat      []time.Duration

@@ -136,8 +136,8 @@ func (m meter) compare(ctx context.Context, w *workload, cfg *config, service, r
 	for range rounds {
 		sd := s.add(ctx, m, service, w, cfg.conns, cfg.duration/time.Duration(rounds))
 		rd := r.add(ctx, m, raw, w, cfg.conns, cfg.duration/time.Duration(rounds))
-		if sd.elapsed > 0 && rd.elapsed > 0 && rd.requests > 0 {
-			ratios = append(ratios, (float64(sd.requests)/sd.elapsed.Seconds())/(float64(rd.requests)/rd.elapsed.Seconds()))
+		if rate := rd.perSecond(); rate > 0 {
+			ratios = append(ratios, sd.perSecond()/rate)
 		}
 	}
 	res := &result{Workload: w.name, Description: w.desc, Service: s.phase(), Raw: r.phase(), RoundRatios: ratios}
@@ -186,7 +186,7 @@ func (t *tally) phase() *phase {
 	p := &phase{Requests: t.requests, Errors: t.errors, FirstError: t.firstErr,
 		P50ms: ms(percentile(t.latencies, 0.50)), P99ms: ms(percentile(t.latencies, 0.99))}
 	if t.requests > 0 {
-		p.PerSecond = float64(t.requests) / t.elapsed.Seconds()
+		p.PerSecond = t.perSecond()
 		p.AllocsPerReq = float64(t.mallocs) / float64(t.requests)
 	}
 	return p

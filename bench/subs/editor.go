@@ -33,8 +33,7 @@ const roleEnv = "NEWSGRAPH_SUBS_ROLE"
 // editorRequest and editorAnswer are the lines exchanged with the editor
 // process over its standard input and output.
 type editorRequest struct {
-	Op   string `json:"op"` // "db" or "publish"
-	Dir  string `json:"dir,omitempty"`
+	Op   string `json:"op"`             // "db" or "publish"
 	Kind string `json:"kind,omitempty"` // "newsgraph" or "bare"
 	URL  string `json:"url,omitempty"`
 	J    int    `json:"j,omitempty"`
@@ -48,10 +47,17 @@ type editorAnswer struct {
 	Error    string        `json:"error,omitempty"`
 }
 
-// serveEditor is the editor process: it starts an embedded database when
-// asked and publishes stories, one request at a time, until its input ends.
+// serveEditor is the editor process: it starts an embedded database (in a
+// directory of its own, removed as it ends) when asked and publishes
+// stories, one request at a time, until its input ends.
 func serveEditor() {
 	var db *devdb.Server
+	dir, err := os.MkdirTemp("", "newsgraph-subs-db-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "editor:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
 	defer func() {
 		if db != nil {
 			db.Close()
@@ -67,7 +73,7 @@ func serveEditor() {
 		switch {
 		case err != nil:
 		case req.Op == "db" && db == nil:
-			db, err = devdb.Start(req.Dir, slog.New(slog.DiscardHandler))
+			db, err = devdb.Start(dir, slog.New(slog.DiscardHandler))
 			if err == nil {
 				ans.URI = db.URI()
 			}
@@ -160,9 +166,9 @@ func (e *editor) ask(req editorRequest) (editorAnswer, error) {
 }
 
 // database starts the embedded database in the editor process and returns
-// its URI.
-func (e *editor) database(dir string) (string, error) {
-	ans, err := e.ask(editorRequest{Op: "db", Dir: dir})
+// its URI; it lasts as long as the editor process.
+func (e *editor) database() (string, error) {
+	ans, err := e.ask(editorRequest{Op: "db"})
 	return ans.URI, err
 }
 

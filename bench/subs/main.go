@@ -141,7 +141,7 @@ func run(ctx context.Context, ed *editor, n, m, instances int, logw io.Writer) (
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	uri, err := ed.database(filepath.Join(dir, "db"))
+	uri, err := ed.database()
 	if err != nil {
 		return Result{}, err
 	}
