@@ -262,9 +262,13 @@ func (c *Cache) refresh(ctx context.Context, inv invalidation) {
 // Wait blocks until the subscription started by Start has ended.
 func (c *Cache) Wait() { <-c.done }
 
-// applyLocal drops this instance's in-process copies.
+// applyLocal drops this instance's in-process copies. The epoch moves on
+// before and after: a read that began while the copies were being dropped
+// (after the first move, so it could still find an old copy in L1 whose
+// tombstone was not yet laid) keeps nothing it built.
 func (c *Cache) applyLocal(inv invalidation) {
 	c.epoch.Add(1)
+	defer c.epoch.Add(1)
 	// Seen before buried, so no tombstone is ever above the seen number:
 	// generations.valid relies on that for its fast path.
 	c.saw(inv.Seq)
@@ -292,8 +296,11 @@ func (c *Cache) applyLocal(inv invalidation) {
 	c.responses.forgetLocal(inv.Tags)
 }
 
+// forgetAllLocal drops every in-process copy, moving the epoch on before
+// and after, as applyLocal does.
 func (c *Cache) forgetAllLocal() {
 	c.epoch.Add(1)
+	defer c.epoch.Add(1)
 	c.articles.forgetAll()
 	c.authors.forgetAll()
 	c.terms.forgetAll()
