@@ -247,7 +247,7 @@ func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, n
 	// Concurrent misses on one response execute it once; the others are
 	// answered with its result (same request bytes, same role: same answer).
 	leader := false
-	v, _, _ := r.group.Do(key, func() (any, error) {
+	v, _, _ := r.group.Do(flightKey(key, r.c.epoch.Load()), func() (any, error) {
 		leader = true
 		return r.execute(w, req, key, next), nil
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +64,14 @@ func newTier[V any](name string, size int, ttl TTLs, redis *shared, epoch *atomi
 	}
 }
 
+// flightKey names a load shared by concurrent misses on key: only misses
+// of one epoch share it. A miss that begins after an invalidation has been
+// applied here never joins a load begun before it, whose answer may be the
+// copy the write replaced.
+func flightKey(key string, epoch uint64) string {
+	return key + "@" + strconv.FormatUint(epoch, 10)
+}
+
 // jitter spreads expiries by ±10% so keys cached together do not all
 // expire in the same instant.
 func jitter(d time.Duration) time.Duration {
@@ -102,7 +111,7 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 		return stale.result()
 	}
 	t.m.count(t.name, TierL1, ResultMiss)
-	res, err, _ := t.group.Do(key, func() (any, error) {
+	res, err, _ := t.group.Do(flightKey(key, epoch), func() (any, error) {
 		// A load that finished just before this call joined the group has
 		// filled the in-process tier: look again before going further.
 		if e, ok := t.l1.GetIfPresent(key); ok && time.Now().Before(e.fresh) && t.gen.valid(key, e.seq) {
