@@ -31,7 +31,7 @@ func Start(dir string, log *slog.Logger) (*Server, error) {
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
-		Logger:    log,
+		Logger:    quietAttrs(log),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded FerretDB: %w", err)
