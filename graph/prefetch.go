@@ -50,23 +50,35 @@ func prefetchArticles(ctx context.Context, articles []*news.Article, selected ma
 	}
 }
 
-// prefetchConnection passes a resolved page of articles through, having
-// prefetched what its items will ask for.
-func prefetchConnection(ctx context.Context) func(*news.ArticleConnection, error) (*news.ArticleConnection, error) {
-	return func(c *news.ArticleConnection, err error) (*news.ArticleConnection, error) {
-		if err != nil || c == nil {
-			return c, err
-		}
-		articles := make([]*news.Article, len(c.Edges))
-		for i, e := range c.Edges {
-			articles[i] = e.Node
-		}
-		prefetchArticles(ctx, articles, selectedUnder(ctx, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node"))
-		return c, nil
+// connection reads a page of articles with list, having prefetched what
+// its items will ask for: first from the stories' outlines, as soon as the
+// query index has named them (so bylines and terms are read while the
+// stories are), then from the stories read (which a cached list, or a
+// story changed in between, may make different).
+func connection(ctx context.Context, list func(context.Context) (*news.ArticleConnection, error)) (*news.ArticleConnection, error) {
+	selected := selectedUnder(ctx, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node")
+	var outlined func([]*news.Article)
+	if selected["authors"] || selected["section"] || selected["tags"] {
+		outlined = func(outlines []*news.Article) { prefetchArticles(ctx, outlines, selected) }
 	}
+	inner := ctx
+	if outlined != nil {
+		inner = news.WithOutlines(ctx, outlined)
+	}
+	c, err := list(inner)
+	if err != nil || c == nil {
+		return c, err
+	}
+	articles := make([]*news.Article, len(c.Edges))
+	for i, e := range c.Edges {
+		articles[i] = e.Node
+	}
+	prefetchArticles(ctx, articles, selected)
+	return c, nil
 }
 
-// prefetchList is prefetchConnection for a plain list of articles.
+// prefetchList prefetches for a plain list of articles what connection
+// prefetches from the stories of a page.
 func prefetchList(ctx context.Context) func([]*news.Article, error) ([]*news.Article, error) {
 	return func(articles []*news.Article, err error) ([]*news.Article, error) {
 		if err == nil {

@@ -114,7 +114,9 @@ func (r *authorResolver) ID(ctx context.Context, obj *news.Author) (string, erro
 
 // Articles is the resolver for the articles field.
 func (r *authorResolver) Articles(ctx context.Context, obj *news.Author, first *int, after *string) (*news.ArticleConnection, error) {
-	return prefetchConnection(ctx)(r.News.ArticlesBy(ctx, obj.ID, news.PageArgs{First: first, After: after}))
+	return connection(ctx, func(ctx context.Context) (*news.ArticleConnection, error) {
+		return r.News.ArticlesBy(ctx, obj.ID, news.PageArgs{First: first, After: after})
+	})
 }
 
 // URL is the resolver for the url field.
@@ -214,7 +216,9 @@ func (r *queryResolver) Article(ctx context.Context, id *string, slug *string) (
 
 // Articles is the resolver for the articles field.
 func (r *queryResolver) Articles(ctx context.Context, first *int, after *string, filter *model.ArticleFilter, orderBy *model.ArticleOrder) (*news.ArticleConnection, error) {
-	return prefetchConnection(ctx)(r.News.Articles(ctx, news.PageArgs{First: first, After: after}, articleFilter(filter), articleOrder(orderBy)))
+	return connection(ctx, func(ctx context.Context) (*news.ArticleConnection, error) {
+		return r.News.Articles(ctx, news.PageArgs{First: first, After: after}, articleFilter(filter), articleOrder(orderBy))
+	})
 }
 
 // Search is the resolver for the search field.
@@ -287,7 +291,9 @@ func (r *sectionResolver) ID(ctx context.Context, obj *news.Section) (string, er
 
 // Articles is the resolver for the articles field.
 func (r *sectionResolver) Articles(ctx context.Context, obj *news.Section, first *int, after *string) (*news.ArticleConnection, error) {
-	return prefetchConnection(ctx)(r.News.ArticlesInSection(ctx, obj.Slug, news.PageArgs{First: first, After: after}))
+	return connection(ctx, func(ctx context.Context) (*news.ArticleConnection, error) {
+		return r.News.ArticlesInSection(ctx, obj.Slug, news.PageArgs{First: first, After: after})
+	})
 }
 
 // ArticlePublished is the resolver for the articlePublished field.
@@ -307,7 +313,9 @@ func (r *tagResolver) ID(ctx context.Context, obj *news.Tag) (string, error) {
 
 // Articles is the resolver for the articles field.
 func (r *tagResolver) Articles(ctx context.Context, obj *news.Tag, first *int, after *string) (*news.ArticleConnection, error) {
-	return prefetchConnection(ctx)(r.News.ArticlesTagged(ctx, obj.Slug, news.PageArgs{First: first, After: after}))
+	return connection(ctx, func(ctx context.Context) (*news.ArticleConnection, error) {
+		return r.News.ArticlesTagged(ctx, obj.Slug, news.PageArgs{First: first, After: after})
+	})
 }
 
 // Events is the resolver for the events field.

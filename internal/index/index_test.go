@@ -41,6 +41,8 @@ func onDisk(t *testing.T, dir string, st *store.Store) *index.Index {
 // scheduled one.
 type newsroom struct {
 	svc     *testenv.Service
+	st      *store.Store
+	ix      *index.Index
 	authors []*news.Author
 	editor  string
 }
@@ -54,7 +56,7 @@ func newNewsroom(t *testing.T, o testenv.ServiceOptions) *newsroom {
 	t.Cleanup(func() { _ = ix.Close() }) // cleanups run last first: after the service stops
 	o.Index = ix
 	svc := testenv.NewService(t, o)
-	n := &newsroom{svc: svc, editor: svc.NewKey(t, news.RoleEditor)}
+	n := &newsroom{svc: svc, st: o.Store, ix: ix, editor: svc.NewKey(t, news.RoleEditor)}
 	return n
 }
 
@@ -567,3 +569,62 @@ func TestAnIndexWithAnOlderMappingIsRebuilt(t *testing.T) {
 		t.Error("the rebuilt index was started over again at the next start")
 	}
 }
+
+// hydrationLog is the store lists hydrate through, noting when they do.
+type hydrationLog struct {
+	news.Store
+	events *[]string
+}
+
+func (h hydrationLog) ArticlesByIDs(ctx context.Context, ids []string) (map[string]*news.Article, error) {
+	*h.events = append(*h.events, "stories read")
+	return h.Store.ArticlesByIDs(ctx, ids)
+}
+
+// A list asked for its outlines names each story's bylines, section and
+// tags, as stored, before it reads the stories: the GraphQL layer queues
+// those reads beside the stories' own.
+func TestListsPassOnOutlinesBeforeReadingTheStories(t *testing.T) {
+	n := newNewsroom(t, testenv.ServiceOptions{})
+	n.seed(t)
+	var events []string
+	reads := n.ix.Reads(n.st)
+	reads.HydrateThrough(hydrationLog{Store: n.st, events: &events})
+	var outlines []*news.Article
+	ctx := news.WithOutlines(context.Background(), func(o []*news.Article) {
+		events = append(events, "outlines")
+		outlines = o
+	})
+	q := news.ArticleQuery{Status: news.StatusPublished, Order: news.NewestFirst, Now: time.Now(), Limit: 12}
+	got, err := reads.Articles(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"outlines", "stories read"}; !slices.Equal(events, want) {
+		t.Fatalf("events %v, want %v", events, want)
+	}
+	if len(got) != 12 || len(outlines) != len(got) {
+		t.Fatalf("%d stories, %d outlines; want 12 of each", len(got), len(outlines))
+	}
+	for i, a := range got {
+		o := outlines[i]
+		if o.ID != a.ID {
+			t.Errorf("outline %d is of %s, story %d is %s", i, o.ID, i, a.ID)
+			continue
+		}
+		if o.Section != a.Section || !slices.Equal(sorted(o.Tags), sorted(a.Tags)) || !slices.Equal(sorted(o.AuthorIDs), sorted(a.AuthorIDs)) {
+			t.Errorf("%s: outline section %q tags %v bylines %v; stored %q %v %v", a.Slug, o.Section, o.Tags, o.AuthorIDs, a.Section, a.Tags, a.AuthorIDs)
+		}
+	}
+
+	// Not asked, a list passes nothing on.
+	events = nil
+	if _, err := reads.Articles(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(events, []string{"stories read"}) {
+		t.Errorf("events %v without WithOutlines", events)
+	}
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }

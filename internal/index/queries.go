@@ -316,8 +316,22 @@ func (ix *Index) sharing(ctx context.Context, q news.SharingQuery, anyOf []query
 		c = c.without(bleve.NewDocIDQuery([]string{q.Exclude}))
 	}
 	ids, err := ix.newest(ctx, c, q.Now.UnixMilli(), nil, q.Limit)
-	if err != nil || len(ids) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	out, err := ix.Outlines(ctx, ids)
+	for _, a := range out {
+		a.StoredStatus = news.StatusPublished
+	}
+	return out, err
+}
+
+// Outlines are the stories of ids as the index has them, in the order of
+// ids: ID, section, tags, bylines and publication time only. Stories the
+// index does not hold are left out.
+func (ix *Index) Outlines(ctx context.Context, ids []string) ([]*news.Article, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
 	req.Fields = []string{fieldSection, fieldTags, fieldAuthors, fieldPublished}
@@ -325,16 +339,21 @@ func (ix *Index) sharing(ctx context.Context, q news.SharingQuery, anyOf []query
 	if err != nil {
 		return nil, fmt.Errorf("query index outlines: %w", err)
 	}
-	out := make([]*news.Article, 0, len(res.Hits))
+	byID := make(map[string]*news.Article, len(res.Hits))
 	for _, h := range res.Hits {
-		a := &news.Article{ID: h.ID, StoredStatus: news.StatusPublished, Tags: keywords(h.Fields[fieldTags]),
-			AuthorIDs: keywords(h.Fields[fieldAuthors])}
+		a := &news.Article{ID: h.ID, Tags: keywords(h.Fields[fieldTags]), AuthorIDs: keywords(h.Fields[fieldAuthors])}
 		a.Section, _ = h.Fields[fieldSection].(string)
-		if ms, ok := h.Fields[fieldPublished].(float64); ok {
+		if ms, ok := h.Fields[fieldPublished].(float64); ok && ms > 0 {
 			at := time.UnixMilli(int64(ms)).UTC()
 			a.PublishedAt = &at
 		}
-		out = append(out, a)
+		byID[h.ID] = a
+	}
+	out := make([]*news.Article, 0, len(byID))
+	for _, id := range ids {
+		if a := byID[id]; a != nil {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }

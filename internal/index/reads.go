@@ -42,6 +42,13 @@ func (r *Reads) Articles(ctx context.Context, q news.ArticleQuery) ([]*news.Arti
 	if err != nil {
 		return nil, err
 	}
+	if news.WantsOutlines(ctx) {
+		// The caller's bylines and terms are then read beside the stories.
+		// Without them it reads them after the stories, as before.
+		if outlines, err := r.ix.Outlines(ctx, ids); err == nil {
+			news.Outlined(ctx, outlines)
+		}
+	}
 	rows, err := r.hydrated(ctx, ids)
 	if err != nil {
 		return nil, err
