@@ -152,26 +152,28 @@ type coldResult struct {
 }
 
 // runCold measures each size in its own temporary database. With a
-// profile path, the measured requests' CPU is written there, each sample
-// labelled kind=<request kind> and size=<stories> (FerretDB runs in this
-// process, so its work is in the profile too).
+// profile path, the CPU of the measured requests' phase (not the seeding
+// or the index build) is written there, or for several sizes to one file
+// each (cold-<size>.prof for cold.prof). The service's samples are
+// labelled kind=<request kind> and size=<stories>; FerretDB runs in this
+// process, unlabelled, so its work is in the profile too.
 func runCold(ctx context.Context, sizes []int, samples int, profile string, stdout io.Writer) error {
-	stop, err := startProfile(profile)
-	if err != nil {
-		return err
-	}
-	defer stop()
 	fmt.Fprintf(stdout, "newsgraph cold bench: %s, embedded FerretDB on SQLite, no Redis, %d samples per kind, each after a purge of every cache\n",
 		time.Now().UTC().Format(time.RFC3339), samples)
 	for _, n := range sizes {
-		if err := coldSize(ctx, n, samples, stdout); err != nil {
+		path := profile
+		if path != "" && len(sizes) > 1 {
+			ext := filepath.Ext(path)
+			path = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(path, ext), n, ext)
+		}
+		if err := coldSize(ctx, n, samples, path, stdout); err != nil {
 			return fmt.Errorf("%d stories: %w", n, err)
 		}
 	}
 	return nil
 }
 
-func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
+func coldSize(ctx context.Context, n, samples int, profile string, stdout io.Writer) error {
 	dir, err := os.MkdirTemp("", "newsgraph-cold-")
 	if err != nil {
 		return err
@@ -284,6 +286,11 @@ func coldSize(ctx context.Context, n, samples int, stdout io.Writer) error {
 		return out.Data, nil
 	}
 
+	stopProfile, err := startProfile(profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	var results []coldResult
 	for _, k := range coldKinds(nr) {
 		took := make([]time.Duration, 0, samples)

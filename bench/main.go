@@ -71,7 +71,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&cfg.mongoURI, "mongodb", getenv("MONGODB_URI"), "MongoDB URI (default MONGODB_URI; unset: embedded FerretDB in a temporary directory)")
 	list := fs.String("workloads", "w1,w2,w3", "workloads to run: w1 article POST, w2 front page, w3 article APQ GET")
 	fs.StringVar(&cfg.jsonOut, "json", "", "also write the results to this file as JSON")
-	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measurements to this file; samples carry the labels server=service|raw, workload=w1|w2|w3 and client=load (go tool pprof -tagfocus server=service)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measurements to this file; samples carry the labels server=service|raw, workload=w1|w2|w3 and client=load (go tool pprof -tagfocus server=service); with -cold, of the measured requests only, labelled kind and size, one file per size when there are several")
 	fs.BoolVar(&cfg.cold, "cold", false, "run the cold benchmark instead: the first, uncached request of each kind at each -cold-sizes, embedded database, no Redis")
 	sizes := fs.String("cold-sizes", "1000,10000,100000", "archive sizes for -cold")
 	fs.IntVar(&cfg.coldSamples, "cold-samples", 20, "requests of each kind per size for -cold, each to a cold cache")
