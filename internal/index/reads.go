@@ -44,7 +44,7 @@ func (r *Reads) Articles(ctx context.Context, q news.ArticleQuery) ([]*news.Arti
 	}
 	if news.WantsOutlines(ctx) {
 		// The caller's bylines and terms are then read beside the stories.
-		// Without them it reads them after the stories, as before.
+		// If the index cannot say, they are read after them, as before.
 		if outlines, err := r.ix.Outlines(ctx, ids); err == nil {
 			news.Outlined(ctx, outlines)
 		}
