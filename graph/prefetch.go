@@ -57,13 +57,9 @@ func prefetchArticles(ctx context.Context, articles []*news.Article, selected ma
 // story changed in between, may make different).
 func connection(ctx context.Context, list func(context.Context) (*news.ArticleConnection, error)) (*news.ArticleConnection, error) {
 	selected := selectedUnder(ctx, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node")
-	var outlined func([]*news.Article)
-	if selected["authors"] || selected["section"] || selected["tags"] {
-		outlined = func(outlines []*news.Article) { prefetchArticles(ctx, outlines, selected) }
-	}
 	inner := ctx
-	if outlined != nil {
-		inner = news.WithOutlines(ctx, outlined)
+	if selected["authors"] || selected["section"] || selected["tags"] {
+		inner = news.WithOutlines(ctx, func(outlines []*news.Article) { prefetchArticles(ctx, outlines, selected) })
 	}
 	c, err := list(inner)
 	if err != nil || c == nil {

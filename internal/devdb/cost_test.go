@@ -16,6 +16,7 @@ import (
 	"github.com/newsgraph/newsgraph/internal/devdb"
 	"github.com/newsgraph/newsgraph/internal/news"
 	"github.com/newsgraph/newsgraph/internal/store"
+	"github.com/newsgraph/newsgraph/internal/testenv"
 )
 
 // What the embedded database costs per command, the floor under every cold
@@ -45,14 +46,13 @@ func BenchmarkEmbedded(b *testing.B) {
 		n = v
 	}
 	stories := func(prefix string, n int) []*news.Article {
-		now := time.Now().UTC()
 		out := make([]*news.Article, n)
 		for i := range out {
-			out[i] = &news.Article{ID: fmt.Sprintf("%s%06d", prefix, i), Slug: fmt.Sprintf("%s-story-%06d", prefix, i),
-				Headline: "The council votes on the river plan", Dek: "Residents asked for the vote a year ago.",
-				Body:      strings.Repeat("<p>The council said the plan would change how residents cross the river. </p>", 40),
-				AuthorIDs: []string{"a1", "a2"}, Section: "news", Tags: []string{"council", "river"},
-				StoredStatus: news.StatusPublished, PublishedAt: &now, CreatedAt: now, UpdatedAt: now}
+			a := testenv.NewArticle(fmt.Sprintf("%s-story-%06d", prefix, i), time.Now())
+			a.Dek = "Residents asked for the vote a year ago."
+			a.Body = strings.Repeat("<p>The council said the plan would change how residents cross the river. </p>", 40)
+			a.AuthorIDs, a.Section, a.Tags = []string{"a1", "a2"}, "news", []string{"council", "river"}
+			out[i] = a
 		}
 		return out
 	}
