@@ -247,12 +247,18 @@ func coldSize(ctx context.Context, n, samples int, profile string, stdout io.Wri
 	reopened := time.Since(t0)
 	defer ix.Close()
 	size := dirSize(ixDir)
-	settled := settle()
 
 	appCtx, stopApp := context.WithCancel(ctx)
 	a := app.Assemble(appCtx, app.Parts{Store: st, Logger: quiet, BaseURL: "https://news.example.test",
 		SiteName: "newsgraph cold bench", RequestTimeout: 2 * time.Minute, Index: ix})
 	defer func() { stopApp(); a.Wait() }()
+	// A start catches the index up from MongoDB in the background: on
+	// FerretDB a read of every story (its filter on updatedAt reaches no
+	// index). The requests are measured after it, on a quiet process.
+	t0 = time.Now()
+	<-ix.Settled()
+	caughtUp := time.Since(t0)
+	settled := settle()
 	// Each request runs under its kind's profile label.
 	handler, measuring := labelRequests(a.Handler, "kind", "size", strconv.Itoa(n))
 	url, stop, err := serve(handler, "service", "cold")
@@ -323,9 +329,9 @@ func coldSize(ctx context.Context, n, samples int, profile string, stdout io.Wri
 		results = append(results, coldResult{kind: k.name, p50: took[len(took)/2], p99: took[min(len(took)-1, len(took)*99/100)],
 			trips: trips[len(trips)/2]})
 	}
-	fmt.Fprintf(stdout, "\n%d stories: seeded in %s (%.0f stories/s, the importer's bulk writer); index built in %s, reopened in %s, %.0f MB on disk; quiet after %s\n",
+	fmt.Fprintf(stdout, "\n%d stories: seeded in %s (%.0f stories/s, the importer's bulk writer); index built in %s, reopened in %s, %.0f MB on disk; caught up in the background in %s, then quiet after %s\n",
 		n, seeded.Round(time.Millisecond), float64(n)/seeded.Seconds(), built.Round(time.Millisecond),
-		reopened.Round(time.Millisecond), float64(size)/1e6, settled.Round(time.Second))
+		reopened.Round(time.Millisecond), float64(size)/1e6, caughtUp.Round(time.Millisecond), settled.Round(time.Second))
 	fmt.Fprintln(stdout, "| request | p50 ms | p99 ms | db round trips (median) |")
 	fmt.Fprintln(stdout, "|---|---|---|---|")
 	for _, r := range results {

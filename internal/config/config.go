@@ -93,7 +93,9 @@ type Config struct {
 	IndexDir      string
 	IndexInMemory bool
 	// IndexCatchUp is how often the index reads what other processes wrote
-	// to MongoDB (INDEX_CATCHUP_INTERVAL, default 30s; "off" never).
+	// to MongoDB (INDEX_CATCHUP_INTERVAL, default 30s with MONGODB_URI,
+	// "off" on the embedded default, which no other process can write to;
+	// "off" never). A start catches up either way.
 	IndexCatchUp time.Duration
 	// ConfirmWait bounds how long a write waits for every other instance
 	// to confirm it has dropped (and re-indexed) what the write replaced
@@ -197,7 +199,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.IndexInMemory, err = strconv.ParseBool(env("INDEX_IN_MEMORY", "false")); err != nil {
 		return Config{}, fmt.Errorf("INDEX_IN_MEMORY: %q is not true or false", getenv("INDEX_IN_MEMORY"))
 	}
-	if v := env("INDEX_CATCHUP_INTERVAL", "30s"); v == "off" {
+	// The embedded database's files are open in this process only, so
+	// nothing else can write to it: every write reaches the index through
+	// the desk. There a catch-up would only re-read the whole archive
+	// (FerretDB's filter on updatedAt reaches no index), every interval.
+	catchUp := "30s"
+	if c.Embedded() {
+		catchUp = "off"
+	}
+	if v := env("INDEX_CATCHUP_INTERVAL", catchUp); v == "off" {
 		c.IndexCatchUp = -1
 	} else if c.IndexCatchUp, err = time.ParseDuration(v); err != nil || c.IndexCatchUp <= 0 {
 		return Config{}, fmt.Errorf("INDEX_CATCHUP_INTERVAL: %q is not a positive duration like 30s, or off", v)

@@ -22,6 +22,26 @@ func TestDefaultsRunTheEmbeddedDemo(t *testing.T) {
 	}
 }
 
+// Only MongoDB can be written by another process (the import command, a
+// script, another deployment), so only there does the index catch up on
+// a timer by default; the embedded default's files are this process's.
+func TestTheIndexCatchesUpOnATimerOnlyWhereOthersCanWrite(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, -1},
+		{map[string]string{"INDEX_CATCHUP_INTERVAL": "1m"}, time.Minute},
+		{map[string]string{"MONGODB_URI": "mongodb://db:27017"}, 30 * time.Second},
+		{map[string]string{"MONGODB_URI": "mongodb://db:27017", "INDEX_CATCHUP_INTERVAL": "off"}, -1},
+	} {
+		got, err := FromEnv(envOf(c.env))
+		if err != nil || got.IndexCatchUp != c.want {
+			t.Errorf("%v: catch-up every %v (%v), want %v", c.env, got.IndexCatchUp, err, c.want)
+		}
+	}
+}
+
 func TestExternalMongoDoesNotLoadDemoUnlessAsked(t *testing.T) {
 	c, err := FromEnv(envOf(map[string]string{"MONGODB_URI": "mongodb://db:27017"}))
 	if err != nil || c.DemoContent || c.Embedded() || c.DemoKeys() {

@@ -27,7 +27,7 @@ func (ix *Index) ArticleChanged(ctx context.Context, before, after *news.Article
 		err = ix.apply(context.WithoutCancel(ctx), nil, []string{before.ID}, false)
 	}
 	if err != nil {
-		ix.log.Error("query index write failed; the next catch-up repairs it", "err", err)
+		ix.log.Error("query index write failed; the next catch-up (on the embedded default, the next start) repairs it", "err", err)
 	}
 }
 
