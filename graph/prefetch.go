@@ -7,6 +7,7 @@ import (
 
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/search"
 )
 
 // When a list of articles resolves, the bylines, sections and tags its
@@ -56,11 +57,7 @@ func prefetchArticles(ctx context.Context, articles []*news.Article, selected ma
 // stories are), then from the stories read (which a cached list, or a
 // story changed in between, may make different).
 func connection(ctx context.Context, list func(context.Context) (*news.ArticleConnection, error)) (*news.ArticleConnection, error) {
-	selected := selectedUnder(ctx, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node")
-	inner := ctx
-	if selected["authors"] || selected["section"] || selected["tags"] {
-		inner = news.WithOutlines(ctx, func(outlines []*news.Article) { prefetchArticles(ctx, outlines, selected) })
-	}
+	inner, selected := outlined(ctx, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node")
 	c, err := list(inner)
 	if err != nil || c == nil {
 		return c, err
@@ -71,6 +68,32 @@ func connection(ctx context.Context, list func(context.Context) (*news.ArticleCo
 	}
 	prefetchArticles(ctx, articles, selected)
 	return c, nil
+}
+
+// searchResults is connection for a page of search results.
+func searchResults(ctx context.Context, find func(context.Context) (*search.Connection, error)) (*search.Connection, error) {
+	inner, selected := outlined(ctx, []string{"SearchConnection", "SearchEdge", "SearchResult", "Article"}, "edges", "node", "article")
+	c, err := find(inner)
+	if err != nil || c == nil {
+		return c, err
+	}
+	articles := make([]*news.Article, len(c.Edges))
+	for i, e := range c.Edges {
+		articles[i] = e.Node.Article
+	}
+	prefetchArticles(ctx, articles, selected)
+	return c, nil
+}
+
+// outlined is what the operation selects on the stories at path (types as
+// for selectedUnder), and a ctx under which a list or search queues those
+// stories' bylines and terms from their outlines, when any is selected.
+func outlined(ctx context.Context, types []string, path ...string) (context.Context, map[string]bool) {
+	selected := selectedUnder(ctx, types, path...)
+	if !selected["authors"] && !selected["section"] && !selected["tags"] {
+		return ctx, selected
+	}
+	return news.WithOutlines(ctx, func(outlines []*news.Article) { prefetchArticles(ctx, outlines, selected) }), selected
 }
 
 // prefetchList prefetches for a plain list of articles what connection

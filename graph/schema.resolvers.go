@@ -223,7 +223,9 @@ func (r *queryResolver) Articles(ctx context.Context, first *int, after *string,
 
 // Search is the resolver for the search field.
 func (r *queryResolver) Search(ctx context.Context, query string, first *int, after *string, filter *model.ArticleFilter) (*search.Connection, error) {
-	return r.Searcher.Search(ctx, query, news.PageArgs{First: first, After: after}, articleFilter(filter))
+	return searchResults(ctx, func(ctx context.Context) (*search.Connection, error) {
+		return r.Searcher.Search(ctx, query, news.PageArgs{First: first, After: after}, articleFilter(filter))
+	})
 }
 
 // Author is the resolver for the author field.

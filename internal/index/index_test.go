@@ -627,4 +627,44 @@ func TestListsPassOnOutlinesBeforeReadingTheStories(t *testing.T) {
 	}
 }
 
+// A search asked for its outlines names its hits' bylines, section and
+// tags, in rank order, as a list does: internal/search reads the stories
+// after it returns, and the GraphQL layer queues their bylines and terms
+// meanwhile.
+func TestSearchPassesOnItsHitsOutlines(t *testing.T) {
+	n := newNewsroom(t, testenv.ServiceOptions{})
+	n.seed(t)
+	reads := n.ix.Reads(n.st)
+	var outlines []*news.Article
+	ctx := news.WithOutlines(context.Background(), func(o []*news.Article) { outlines = o })
+	var terms []string
+	for _, tok := range reads.Analyze("housing") {
+		terms = append(terms, tok.Term)
+	}
+	q := news.SearchQuery{Terms: terms, Limit: 5, List: news.ArticleQuery{Status: news.StatusPublished, Now: time.Now()}}
+	hits, err := reads.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 5 || len(outlines) != 5 {
+		t.Fatalf("%d hits, %d outlines; want 5 of each", len(hits), len(outlines))
+	}
+	for i, h := range hits {
+		o := outlines[i]
+		a, err := n.st.ArticleByID(context.Background(), h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.ID != h.ID || o.Section != a.Section || !slices.Equal(sorted(o.Tags), sorted(a.Tags)) ||
+			!slices.Equal(sorted(o.AuthorIDs), sorted(a.AuthorIDs)) {
+			t.Errorf("hit %d (%s): outline of %s, section %q tags %v bylines %v; stored %q %v %v",
+				i, h.ID, o.ID, o.Section, o.Tags, o.AuthorIDs, a.Section, a.Tags, a.AuthorIDs)
+		}
+	}
+	outlines = nil
+	if _, err := reads.Search(context.Background(), q); err != nil || outlines != nil {
+		t.Errorf("not asked, a search passed on %d outlines (%v)", len(outlines), err)
+	}
+}
+
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }

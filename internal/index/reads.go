@@ -111,9 +111,20 @@ func (r *Reads) TagFrequencies(ctx context.Context, now time.Time, tags []string
 	return r.ix.TagFrequencies(ctx, now, tags)
 }
 
-// Search and Analyze are what internal/search asks.
+// Search and Analyze are what internal/search asks. Search passes on its
+// hits' outlines when asked, as Articles does, before the stories are read.
 func (r *Reads) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchHit, error) {
-	return r.ix.Search(ctx, q)
+	hits, err := r.ix.Search(ctx, q)
+	if err == nil && len(hits) > 0 && news.WantsOutlines(ctx) {
+		ids := make([]string, len(hits))
+		for i, h := range hits {
+			ids[i] = h.ID
+		}
+		if outlines, err := r.ix.Outlines(ctx, ids); err == nil {
+			news.Outlined(ctx, outlines)
+		}
+	}
+	return hits, err
 }
 
 func (r *Reads) Analyze(text string) []news.Token { return r.ix.Analyze(text) }

@@ -31,10 +31,10 @@ func Outlined(ctx context.Context, outlines []*Article) {
 	}
 }
 
-// pageOutlines narrows what a list read under ctx passes on to its first n
-// stories: a page reads one story more than it shows, to know whether
-// another page follows, and that story's bylines are not needed.
-func pageOutlines(ctx context.Context, n int) context.Context {
+// PageOutlines narrows what a list (or search) read under ctx passes on to
+// its first n stories: a page reads one story more than it shows, to know
+// whether another page follows, and that story's bylines are not needed.
+func PageOutlines(ctx context.Context, n int) context.Context {
 	seen, ok := ctx.Value(outlinesKey{}).(func([]*Article))
 	if !ok {
 		return ctx

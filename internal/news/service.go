@@ -240,7 +240,7 @@ func (s *Service) page(ctx context.Context, p PageArgs, q ArticleQuery) (*Articl
 	}
 	q.Now = s.now()
 	q.Limit = limit + 1
-	rows, err := s.store.Articles(pageOutlines(ctx, limit), q)
+	rows, err := s.store.Articles(PageOutlines(ctx, limit), q)
 	if err != nil {
 		return nil, err
 	}

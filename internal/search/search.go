@@ -95,7 +95,7 @@ func (s *Searcher) Search(ctx context.Context, query string, p news.PageArgs, fi
 	if q.List, err = s.lists.ListQuery(ctx, filter); err != nil {
 		return nil, err
 	}
-	hits, err := s.engine.Search(ctx, q)
+	hits, err := s.engine.Search(news.PageOutlines(ctx, limit), q)
 	if err != nil {
 		return nil, err
 	}

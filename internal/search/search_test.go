@@ -2,10 +2,13 @@ package search_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -241,5 +244,77 @@ func TestSearchRoundTrips(t *testing.T) {
 	}
 	if n, _ := cost(map[string]any{"q": "Flood Wall"}); n != 0 {
 		t.Errorf("same stories again: %d round trips, want 0 (the index and the cache answer)", n)
+	}
+}
+
+// A page of results names each story's bylines and tags. They are read
+// beside the stories, as a list's are, and not for the extra story a page
+// looks at only to know whether another page follows.
+func TestSearchResultsCarryTheirBylines(t *testing.T) {
+	var mu sync.Mutex
+	var authorFinds []string
+	mon := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if e.CommandName == "find" && e.Command.Lookup("find").StringValue() == "authors" {
+			mu.Lock()
+			authorFinds = append(authorFinds, e.Command.Lookup("filter").String())
+			mu.Unlock()
+		}
+	}}
+	svc := testenv.NewService(t, testenv.ServiceOptions{Store: testenv.Store(t, store.Options{Monitor: mon})})
+	svc.AddSection(t, "news", "News")
+	svc.AddTag(t, "ferries", "Ferries")
+	byline := map[string]string{}
+	var stories []*news.Article
+	for i, name := range []string{"Ana Ruiz", "Ben Okafor", "Chloe Park"} {
+		au := svc.AddAuthor(t, strings.ToLower(strings.ReplaceAll(name, " ", "-")), name)
+		a := testenv.NewArticle(fmt.Sprintf("ferry-%d", i), time.Now().Add(-time.Duration(i+1)*time.Hour))
+		a.Section, a.Tags, a.AuthorIDs = "news", []string{"ferries"}, []string{au.ID}
+		a.Headline = strings.Repeat("Ferry ", 3-i) + "timetable changes"
+		stories = append(stories, a)
+		byline[a.Slug] = name
+	}
+	svc.AddArticles(t, stories...)
+	mu.Lock()
+	authorFinds = nil
+	mu.Unlock()
+
+	var p struct {
+		Search struct {
+			Edges []struct {
+				Node struct {
+					Article struct {
+						Slug    string
+						Authors []struct{ Name string }
+						Tags    []struct{ Slug string }
+					}
+				}
+			}
+			PageInfo struct{ HasNextPage bool }
+		}
+	}
+	svc.Query(t, `{ search(query: "ferry", first: 2) { edges { node { article { slug authors { name } tags { slug } } } }
+		pageInfo { hasNextPage } } }`, nil).Decode(t, &p)
+	if len(p.Search.Edges) != 2 || !p.Search.PageInfo.HasNextPage {
+		t.Fatalf("got %d results (more: %v), want 2 and more", len(p.Search.Edges), p.Search.PageInfo.HasNextPage)
+	}
+	shown := map[string]bool{}
+	for _, e := range p.Search.Edges {
+		a := e.Node.Article
+		shown[a.Slug] = true
+		if len(a.Authors) != 1 || a.Authors[0].Name != byline[a.Slug] || len(a.Tags) != 1 || a.Tags[0].Slug != "ferries" {
+			t.Errorf("%s: bylines %v, tags %v; want %s and ferries", a.Slug, a.Authors, a.Tags, byline[a.Slug])
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, a := range stories {
+		if shown[a.Slug] {
+			continue
+		}
+		for _, f := range authorFinds {
+			if strings.Contains(f, a.AuthorIDs[0]) {
+				t.Errorf("the byline of %s, which the page does not show, was read: %s", a.Slug, f)
+			}
+		}
 	}
 }
