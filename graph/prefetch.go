@@ -7,6 +7,7 @@ import (
 
 	"github.com/newsgraph/newsgraph/internal/loaders"
 	"github.com/newsgraph/newsgraph/internal/news"
+	"github.com/newsgraph/newsgraph/internal/related"
 	"github.com/newsgraph/newsgraph/internal/search"
 )
 
@@ -57,43 +58,57 @@ func prefetchArticles(ctx context.Context, articles []*news.Article, selected ma
 // stories are), then from the stories read (which a cached list, or a
 // story changed in between, may make different).
 func connection(ctx context.Context, list func(context.Context) (*news.ArticleConnection, error)) (*news.ArticleConnection, error) {
-	inner, selected := outlined(ctx, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node")
-	c, err := list(inner)
-	if err != nil || c == nil {
-		return c, err
-	}
-	articles := make([]*news.Article, len(c.Edges))
-	for i, e := range c.Edges {
-		articles[i] = e.Node
-	}
-	prefetchArticles(ctx, articles, selected)
-	return c, nil
+	return prefetched(ctx, list, func(c *news.ArticleConnection) []*news.Article {
+		if c == nil {
+			return nil
+		}
+		articles := make([]*news.Article, len(c.Edges))
+		for i, e := range c.Edges {
+			articles[i] = e.Node
+		}
+		return articles
+	}, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node")
 }
 
 // searchResults is connection for a page of search results.
 func searchResults(ctx context.Context, find func(context.Context) (*search.Connection, error)) (*search.Connection, error) {
-	inner, selected := outlined(ctx, []string{"SearchConnection", "SearchEdge", "SearchResult", "Article"}, "edges", "node", "article")
-	c, err := find(inner)
-	if err != nil || c == nil {
-		return c, err
-	}
-	articles := make([]*news.Article, len(c.Edges))
-	for i, e := range c.Edges {
-		articles[i] = e.Node.Article
-	}
-	prefetchArticles(ctx, articles, selected)
-	return c, nil
+	return prefetched(ctx, find, func(c *search.Connection) []*news.Article {
+		if c == nil {
+			return nil
+		}
+		articles := make([]*news.Article, len(c.Edges))
+		for i, e := range c.Edges {
+			articles[i] = e.Node.Article
+		}
+		return articles
+	}, []string{"SearchConnection", "SearchEdge", "SearchResult", "Article"}, "edges", "node", "article")
 }
 
-// outlined is what the operation selects on the stories at path (types as
-// for selectedUnder), and a ctx under which a list or search queues those
-// stories' bylines and terms from their outlines, when any is selected.
-func outlined(ctx context.Context, types []string, path ...string) (context.Context, map[string]bool) {
+// relatedStories is connection for a story's related stories.
+func relatedStories(ctx context.Context, find func(context.Context) ([]*related.Article, error)) ([]*related.Article, error) {
+	return prefetched(ctx, find, func(list []*related.Article) []*news.Article {
+		articles := make([]*news.Article, len(list))
+		for i, r := range list {
+			articles[i] = r.Article
+		}
+		return articles
+	}, []string{"RelatedArticle", "Article"}, "article")
+}
+
+// prefetched runs find, which reads stories, under a ctx on which the
+// outlines it passes on queue the bylines and terms that the operation
+// selects on the stories at path (types as for selectedUnder); then queues
+// them from the stories found.
+func prefetched[T any](ctx context.Context, find func(context.Context) (T, error), stories func(T) []*news.Article, types []string, path ...string) (T, error) {
 	selected := selectedUnder(ctx, types, path...)
 	if !selected["authors"] && !selected["section"] && !selected["tags"] {
-		return ctx, selected
+		return find(ctx)
 	}
-	return news.WithOutlines(ctx, func(outlines []*news.Article) { prefetchArticles(ctx, outlines, selected) }), selected
+	found, err := find(news.WithOutlines(ctx, func(outlines []*news.Article) { prefetchArticles(ctx, outlines, selected) }))
+	if err == nil {
+		prefetchArticles(ctx, stories(found), selected)
+	}
+	return found, err
 }
 
 // prefetchList prefetches for a plain list of articles what connection

@@ -85,7 +85,9 @@ func (r *articleResolver) Embed(ctx context.Context, obj *news.Article, maxWidth
 
 // Related is the resolver for the related field.
 func (r *articleResolver) Related(ctx context.Context, obj *news.Article, first *int) ([]*related.Article, error) {
-	return r.RelatedStories.For(ctx, obj, first)
+	return relatedStories(ctx, func(ctx context.Context) ([]*related.Article, error) {
+		return r.RelatedStories.For(ctx, obj, first)
+	})
 }
 
 // Seo is the resolver for the seo field.

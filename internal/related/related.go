@@ -137,6 +137,17 @@ func (f *Finder) For(ctx context.Context, a *news.Article, first *int) ([]*Artic
 	if n == 0 || len(ids) == 0 {
 		return []*Article{}, nil
 	}
+	if news.WantsOutlines(ctx) {
+		// The ranking's candidates are outlines: the caller may queue the
+		// first n's bylines and terms while the stories are read.
+		outlines := make([]*news.Article, 0, n)
+		for _, r := range list {
+			if len(outlines) < n && r.Article.LiveAt(now) {
+				outlines = append(outlines, r.Article)
+			}
+		}
+		news.Outlined(ctx, outlines)
+	}
 	found, err := f.store.ArticlesByIDs(ctx, ids)
 	if err != nil {
 		return nil, err

@@ -255,3 +255,51 @@ func TestRelatedRoundTrips(t *testing.T) {
 		t.Errorf("related, list and article cached: %d round trips, want 0", got)
 	}
 }
+
+// Related stories carry their own bylines, section and tags (queued from
+// the ranking's outlines while the stories are read).
+func TestRelatedStoriesCarryTheirBylines(t *testing.T) {
+	svc := testenv.NewService(t, testenv.ServiceOptions{Demo: true})
+	ctx := context.Background()
+	var data struct {
+		Article struct {
+			Related []struct {
+				Article struct {
+					Slug    string
+					Authors []struct{ Slug string }
+					Section struct{ Slug string }
+					Tags    []struct{ Slug string }
+				}
+			}
+		}
+	}
+	svc.Query(t, `query($slug: String) { article(slug: $slug) { related(first: 3) { article { slug authors { slug } section { slug } tags { slug } } } } }`,
+		map[string]any{"slug": "marrow-river-flood-wall-plan-would-protect-thousands-of-homes-engineers-say"}).Decode(t, &data)
+	if len(data.Article.Related) != 3 {
+		t.Fatalf("%d related stories, want 3", len(data.Article.Related))
+	}
+	for _, r := range data.Article.Related {
+		stored, err := svc.Store.ArticleBySlug(ctx, r.Article.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID, err := svc.Store.AuthorsByIDs(ctx, stored.AuthorIDs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got, tags []string
+		for _, id := range stored.AuthorIDs {
+			want = append(want, byID[id].Slug)
+		}
+		for _, a := range r.Article.Authors {
+			got = append(got, a.Slug)
+		}
+		for _, tag := range r.Article.Tags {
+			tags = append(tags, tag.Slug)
+		}
+		if len(want) == 0 || !slices.Equal(got, want) || !slices.Equal(tags, stored.Tags) || r.Article.Section.Slug != stored.Section {
+			t.Errorf("%s: bylines %v, section %q, tags %v; stored %v, %q, %v (the test needs stories with bylines)",
+				stored.Slug, got, r.Article.Section.Slug, tags, want, stored.Section, stored.Tags)
+		}
+	}
+}
