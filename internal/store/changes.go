@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/newsgraph/newsgraph/internal/news"
 )
@@ -39,37 +40,61 @@ const scanBatch = 500
 // ScanArticles reads the articles updated at or after since (every article
 // when since is nil) in one cursor, handing them to fn in batches. One pass
 // over the collection: FerretDB sorts in memory, so paging by _id would
-// read the whole collection once per page.
+// read the whole collection once per page. The next batch is read while fn
+// takes the last (the index's rebuild: the database's decoding on one core,
+// the index's analysis on the other).
 func (s *Store) ScanArticles(ctx context.Context, since *time.Time, fn func([]*news.Article) error) error {
 	filter := bson.D{}
 	if since != nil {
 		filter = bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$gte", Value: *since}}}}
 	}
-	cur, err := s.articles.Find(ctx, filter, options.Find().SetBatchSize(scanBatch))
-	if err != nil {
-		return fmt.Errorf("articles scan: %w", err)
-	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	batch := make([]*news.Article, 0, scanBatch)
-	for cur.Next(ctx) {
-		a := new(news.Article)
-		if err := cur.Decode(a); err != nil {
-			return fmt.Errorf("articles scan decode: %w", err)
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan []*news.Article, 1)
+	g.Go(func() error {
+		defer close(batches)
+		cur, err := s.articles.Find(gctx, filter, options.Find().SetBatchSize(scanBatch))
+		if err != nil {
+			return fmt.Errorf("articles scan: %w", err)
 		}
-		if batch = append(batch, a); len(batch) == scanBatch {
+		defer cur.Close(context.WithoutCancel(gctx))
+		send := func(batch []*news.Article) error {
+			select {
+			case batches <- batch:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		batch := make([]*news.Article, 0, scanBatch)
+		for cur.Next(gctx) {
+			a := new(news.Article)
+			if err := cur.Decode(a); err != nil {
+				return fmt.Errorf("articles scan decode: %w", err)
+			}
+			if batch = append(batch, a); len(batch) == scanBatch {
+				if err := send(batch); err != nil {
+					return err
+				}
+				batch = make([]*news.Article, 0, scanBatch)
+			}
+		}
+		if err := cur.Err(); err != nil {
+			return fmt.Errorf("articles scan: %w", err)
+		}
+		if len(batch) > 0 {
+			return send(batch)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for batch := range batches {
 			if err := fn(batch); err != nil {
 				return err
 			}
-			batch = make([]*news.Article, 0, scanBatch)
 		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("articles scan: %w", err)
-	}
-	if len(batch) > 0 {
-		return fn(batch)
-	}
-	return nil
+		return nil
+	})
+	return g.Wait()
 }
 
 // DeletedArticlesSince lists the IDs of articles deleted at or after since.
