@@ -627,6 +627,48 @@ func TestListsPassOnOutlinesBeforeReadingTheStories(t *testing.T) {
 	}
 }
 
+// A first page of results is the start of the whole ranking, whatever its
+// size: the seed's stories tie on score in runs (same words, same
+// lengths), and a page that ends inside a run must still hold the run's
+// lowest IDs, best first and ties by ID, as the pages after it assume.
+func TestEveryFirstPageOfSearchIsTheRankingsStart(t *testing.T) {
+	n := newNewsroom(t, testenv.ServiceOptions{})
+	n.seed(t)
+	reads := n.ix.Reads(n.st)
+	var terms []string
+	for _, tok := range reads.Analyze("council plan") {
+		terms = append(terms, tok.Term)
+	}
+	q := news.SearchQuery{Terms: terms, Limit: 1000, List: news.ArticleQuery{Status: news.StatusPublished, Now: time.Now()}}
+	all, err := reads.Search(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ties := 0
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if a.Score < b.Score || a.Score == b.Score && a.ID > b.ID {
+			t.Fatalf("ranking out of order at %d: %v then %v", i, a, b)
+		}
+		if a.Score == b.Score {
+			ties++
+		}
+	}
+	if len(all) < 20 || ties < 5 {
+		t.Fatalf("%d results, %d ties: the test needs more of both", len(all), ties)
+	}
+	for k := 1; k <= len(all); k++ {
+		q.Limit = k
+		page, err := reads.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(page, all[:k]) {
+			t.Fatalf("first page of %d:\n%v\nthe ranking's first %d:\n%v", k, page, k, all[:k])
+		}
+	}
+}
+
 // A search asked for its outlines names its hits' bylines, section and
 // tags, in rank order, as a list does: internal/search reads the stories
 // after it returns, and the GraphQL layer queues their bylines and terms

@@ -1,9 +1,12 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -447,18 +450,57 @@ func (ix *Index) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchH
 		}
 		c = c.and(bleve.NewDisjunctionQuery(in...))
 	}
+	if q.After == nil {
+		if hits, ok, err := ix.firstHits(ctx, c.query(), q.Limit); ok || err != nil {
+			return hits, err
+		}
+	}
 	var after []string
 	if q.After != nil {
 		after = []string{strconv.FormatFloat(q.After.Score, 'g', -1, 64), q.After.ID}
 	}
-	order := search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
-	res, err := ix.search(ctx, c.query(), order, after, q.Limit)
+	res, err := ix.search(ctx, c.query(), byScoreThenID, after, q.Limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]news.SearchHit, len(res.Hits))
-	for i, h := range res.Hits {
+	return searchHits(res.Hits), nil
+}
+
+// byScoreThenID is search's order: best first, ties by ID, so that cursors
+// neither skip nor repeat.
+var byScoreThenID = search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
+
+// firstHits answers a first page of search results by score alone, which
+// bleve collects without reading every matching story's ID (with the ID
+// in the order, it reads one per match: most of a common word's search),
+// then orders ties by ID here. That is the same page unless a tie spans
+// its end, when some of the tied stories would be missing from it: then
+// ok is false and the caller asks again in the full order.
+func (ix *Index) firstHits(ctx context.Context, q query.Query, limit int) (hits []news.SearchHit, ok bool, err error) {
+	if limit < 1 {
+		return nil, false, nil
+	}
+	res, err := ix.search(ctx, q, search.SortOrder{&search.SortScore{Desc: true}}, nil, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(res.Hits) > limit && res.Hits[limit-1].Score == res.Hits[limit].Score {
+		return nil, false, nil
+	}
+	hits = searchHits(res.Hits[:min(limit, len(res.Hits))])
+	slices.SortStableFunc(hits, func(a, b news.SearchHit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return hits, true, nil
+}
+
+func searchHits(matches search.DocumentMatchCollection) []news.SearchHit {
+	out := make([]news.SearchHit, len(matches))
+	for i, h := range matches {
 		out[i] = news.SearchHit{ID: h.ID, Score: h.Score}
 	}
-	return out, nil
+	return out
 }
