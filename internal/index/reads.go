@@ -42,13 +42,7 @@ func (r *Reads) Articles(ctx context.Context, q news.ArticleQuery) ([]*news.Arti
 	if err != nil {
 		return nil, err
 	}
-	if news.WantsOutlines(ctx) {
-		// The caller's bylines and terms are then read beside the stories.
-		// If the index cannot say, they are read after them, as before.
-		if outlines, err := r.ix.Outlines(ctx, ids); err == nil {
-			news.Outlined(ctx, outlines)
-		}
-	}
+	r.passOutlines(ctx, ids)
 	rows, err := r.hydrated(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -120,11 +114,21 @@ func (r *Reads) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchHi
 		for i, h := range hits {
 			ids[i] = h.ID
 		}
-		if outlines, err := r.ix.Outlines(ctx, ids); err == nil {
-			news.Outlined(ctx, outlines)
-		}
+		r.passOutlines(ctx, ids)
 	}
 	return hits, err
+}
+
+// passOutlines hands the outlines of ids to a caller under ctx that asked
+// for them (news.WithOutlines): its bylines and terms are then read beside
+// the stories. If the index cannot say, they are read after them.
+func (r *Reads) passOutlines(ctx context.Context, ids []string) {
+	if !news.WantsOutlines(ctx) {
+		return
+	}
+	if outlines, err := r.ix.Outlines(ctx, ids); err == nil {
+		news.Outlined(ctx, outlines)
+	}
 }
 
 func (r *Reads) Analyze(text string) []news.Token { return r.ix.Analyze(text) }
