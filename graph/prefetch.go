@@ -62,11 +62,7 @@ func connection(ctx context.Context, list func(context.Context) (*news.ArticleCo
 		if c == nil {
 			return nil
 		}
-		articles := make([]*news.Article, len(c.Edges))
-		for i, e := range c.Edges {
-			articles[i] = e.Node
-		}
-		return articles
+		return storiesOf(c.Edges, func(e *news.ArticleEdge) *news.Article { return e.Node })
 	}, []string{"ArticleConnection", "ArticleEdge", "Article"}, "edges", "node")
 }
 
@@ -76,23 +72,24 @@ func searchResults(ctx context.Context, find func(context.Context) (*search.Conn
 		if c == nil {
 			return nil
 		}
-		articles := make([]*news.Article, len(c.Edges))
-		for i, e := range c.Edges {
-			articles[i] = e.Node.Article
-		}
-		return articles
+		return storiesOf(c.Edges, func(e *search.Edge) *news.Article { return e.Node.Article })
 	}, []string{"SearchConnection", "SearchEdge", "SearchResult", "Article"}, "edges", "node", "article")
 }
 
 // relatedStories is connection for a story's related stories.
 func relatedStories(ctx context.Context, find func(context.Context) ([]*related.Article, error)) ([]*related.Article, error) {
 	return prefetched(ctx, find, func(list []*related.Article) []*news.Article {
-		articles := make([]*news.Article, len(list))
-		for i, r := range list {
-			articles[i] = r.Article
-		}
-		return articles
+		return storiesOf(list, func(r *related.Article) *news.Article { return r.Article })
 	}, []string{"RelatedArticle", "Article"}, "article")
+}
+
+// storiesOf is the story of each item.
+func storiesOf[E any](items []E, story func(E) *news.Article) []*news.Article {
+	out := make([]*news.Article, len(items))
+	for i, it := range items {
+		out[i] = story(it)
+	}
+	return out
 }
 
 // prefetched runs find, which reads stories, under a ctx on which the
