@@ -450,8 +450,9 @@ func (ix *Index) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchH
 		}
 		c = c.and(bleve.NewDisjunctionQuery(in...))
 	}
+	match := c.query()
 	if q.After == nil {
-		if hits, ok, err := ix.firstHits(ctx, c.query(), q.Limit); ok || err != nil {
+		if hits, ok, err := ix.firstHits(ctx, match, q.Limit); ok || err != nil {
 			return hits, err
 		}
 	}
@@ -459,7 +460,7 @@ func (ix *Index) Search(ctx context.Context, q news.SearchQuery) ([]news.SearchH
 	if q.After != nil {
 		after = []string{strconv.FormatFloat(q.After.Score, 'g', -1, 64), q.After.ID}
 	}
-	res, err := ix.search(ctx, c.query(), byScoreThenID, after, q.Limit)
+	res, err := ix.search(ctx, match, byScoreThenID, after, q.Limit)
 	if err != nil {
 		return nil, err
 	}
