@@ -298,6 +298,17 @@ func (c *Cache) applyLocal(inv invalidation) {
 
 // forgetAllLocal drops every in-process copy, moving the epoch on before
 // and after, as applyLocal does.
+// ForgetLocalResponses drops the whole responses this instance keeps in
+// memory (Redis keeps its copies, which a request reaches only through
+// the whole chain): for when what that chain admits changes (a reloaded
+// list of trusted documents), since Responses.Local serves from memory in
+// front of it. A request already running when it is called keeps nothing.
+func (c *Cache) ForgetLocalResponses() {
+	c.epoch.Add(1)
+	defer c.epoch.Add(1)
+	c.responses.forgetAllLocal()
+}
+
 func (c *Cache) forgetAllLocal() {
 	c.epoch.Add(1)
 	defer c.epoch.Add(1)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,6 +204,7 @@ func TestHTTPCachingOnGET(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
+	miss := res.Header
 	etag, cc := res.Header.Get("ETag"), res.Header.Get("Cache-Control")
 	if etag == "" || cc == "" || res.StatusCode != 200 {
 		t.Fatalf("ETag %q Cache-Control %q status %d", etag, cc, res.StatusCode)
@@ -229,6 +231,15 @@ func TestHTTPCachingOnGET(t *testing.T) {
 		h.Get("X-Request-ID") != "edge-7f3a" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
 		t.Fatalf("hit headers: %v", h)
 	}
+	// Besides those, a hit (served in front of the HTTP chain) sends what
+	// the miss that filled it sent: the edge's tags and TTLs among them.
+	for _, name := range []string{"X-Cache", "X-Request-Id", "Cache-Control", "Date"} {
+		miss.Del(name)
+		h.Del(name)
+	}
+	if !reflect.DeepEqual(h, miss) {
+		t.Fatalf("a hit's headers differ from its miss's:\nhit  %v\nmiss %v", h, miss)
+	}
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	req.Header.Set("If-None-Match", etag)
 	res, err = http.DefaultClient.Do(req)
@@ -241,6 +252,18 @@ func TestHTTPCachingOnGET(t *testing.T) {
 	}
 	if id := res.Header.Get("X-Request-ID"); len(id) != 16 {
 		t.Fatalf("request ID %q", id)
+	}
+	// Hits are in the request metrics like any other request.
+	_, metrics := testenv.Get(t, svc.URL+"/metrics")
+	for _, series := range []string{
+		`newsgraph_http_request_duration_seconds_count{cache="HIT",route="graphql",status="2xx"} 1`,
+		`newsgraph_http_request_duration_seconds_count{cache="HIT",route="graphql",status="3xx"} 1`,
+		`newsgraph_http_request_duration_seconds_count{cache="MISS",route="graphql",status="2xx"} 1`,
+		`newsgraph_cache_lookups_total{cache="response",result="hit",tier="l1"} 2`,
+	} {
+		if !strings.Contains(string(metrics), series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
 	}
 	// A write changes the answer, so the old ETag no longer matches.
 	svc.AddArticles(t, testenv.NewArticle("newer", time.Now()))

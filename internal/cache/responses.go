@@ -157,12 +157,59 @@ func (r *Responses) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		if hit := r.lookup(req.Context(), key); hit != nil {
-			r.c.trending.replay(hit.Views)
-			r.write(w, req, hit, xCacheHit)
+			r.ServeHit(w, req, Hit{hit})
 			return
 		}
 		r.fill(w, req, key, next)
 	})
+}
+
+// Hit is a response found for a request, to be written by ServeHit.
+type Hit struct{ e *cachedResponse }
+
+// Local finds an anonymous read's response (a GET, or a POST whose body
+// is a gqlhttp.Body) in this instance's own memory, without Redis or
+// execution: for a fast lane in front of the whole HTTP chain
+// (httpapi.cachedReads). Everything else, and every miss, is for
+// Middleware. A miss is not counted here; Middleware counts it.
+//
+// Only requests admitted by the chain in front of Middleware were ever
+// answered into this memory, so a request that finds its bytes here was
+// admitted before; whoever changes what is admitted (a new list of trusted
+// documents) calls Cache.ForgetLocalResponses.
+func (r *Responses) Local(req *http.Request) (Hit, bool) {
+	if req.Header.Get("Authorization") != "" {
+		return Hit{}, false
+	}
+	switch req.Method {
+	case http.MethodGet:
+		if isPreview(req.URL.RawQuery) {
+			return Hit{}, false
+		}
+	case http.MethodPost:
+		if _, ok := req.Body.(*gqlhttp.Body); !ok {
+			return Hit{}, false
+		}
+	default:
+		return Hit{}, false
+	}
+	key, body, ok := requestKey(req)
+	if !ok || isPreviewBody(body) {
+		return Hit{}, false
+	}
+	e, ok := r.l1.GetIfPresent(key)
+	if !ok || !time.Now().Before(e.Expires) || !r.valid(e) {
+		return Hit{}, false
+	}
+	r.c.metrics.count("response", TierL1, ResultHit)
+	return Hit{e}, true
+}
+
+// ServeHit writes a hit out (If-None-Match honoured on GET) and returns
+// the status it wrote.
+func (r *Responses) ServeHit(w http.ResponseWriter, req *http.Request, h Hit) int {
+	r.c.trending.replay(h.e.Views)
+	return r.write(w, req, h.e, xCacheHit)
 }
 
 // requestKey identifies a request by its bytes: the query string of a GET,
@@ -260,8 +307,7 @@ func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, n
 	case leader:
 		r.write(w, req, res.entry, xCacheMiss)
 	case res.entry != nil:
-		r.c.trending.replay(res.entry.Views)
-		r.write(w, req, res.entry, xCacheHit)
+		r.ServeHit(w, req, Hit{res.entry})
 	default:
 		// Not kept (an error, a mutation): this request runs on its own.
 		own := r.execute(w, req, key, next)
@@ -321,7 +367,7 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 	return &executed{status: status, body: body, entry: e}
 }
 
-var xCacheHit, xCacheMiss = []string{"HIT"}, []string{"MISS"}
+var xCacheHit, xCacheMiss, varyAuthorization = []string{"HIT"}, []string{"MISS"}, []string{"Authorization"}
 
 func etag(body []byte) string {
 	sum := sha256.Sum256(body)
@@ -330,13 +376,15 @@ func etag(body []byte) string {
 
 // write sends a cached response, honouring If-None-Match on GET. The
 // header values are shared between hits (net/http only reads them).
-func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedResponse, status []string) {
+func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedResponse, status []string) int {
 	h := w.Header()
 	h["X-Cache"] = status
 	if req.Method == http.MethodGet {
 		h["Cache-Control"] = e.cacheControl()
 		h["Etag"] = e.etag
-		if !slices.Contains(h["Vary"], "Authorization") {
+		if v := h["Vary"]; v == nil {
+			h["Vary"] = varyAuthorization // shared: net/http only reads it
+		} else if !slices.Contains(v, "Authorization") {
 			h.Add("Vary", "Authorization")
 		}
 		if e.edge != nil {
@@ -350,13 +398,14 @@ func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedRes
 		}
 		if inm := req.Header.Get("If-None-Match"); inm != "" && inm == e.ETag {
 			w.WriteHeader(http.StatusNotModified)
-			return
+			return http.StatusNotModified
 		}
 	}
 	h["Content-Type"] = gqlhttp.ContentTypeHeader(req)
 	h["Content-Length"] = e.length
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(e.Body)
+	return http.StatusOK
 }
 
 // remember keeps a response in this instance, indexed by its tags.

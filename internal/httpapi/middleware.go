@@ -15,16 +15,18 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/newsgraph/newsgraph/internal/cache"
 	"github.com/newsgraph/newsgraph/internal/gqlhttp"
 	"github.com/newsgraph/newsgraph/internal/live"
 	"github.com/newsgraph/newsgraph/internal/telemetry"
 )
 
 // limitBody answers 413 to a GraphQL request body over gqlhttp.MaxBody
-// before anything parses it, and hands the rest on as a re-readable buffer.
+// before anything parses it, and hands the rest on as a re-readable buffer
+// (cachedReads may have made it one already).
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Method != http.MethodPost {
+		if _, buffered := r.Body.(*gqlhttp.Body); buffered || r.Body == nil || r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -34,12 +36,8 @@ func limitBody(next http.Handler) http.Handler {
 		}
 		var body []byte
 		var err error
-		if r.ContentLength > 0 && r.ContentLength <= 64<<10 {
-			// The server stops the body at its declared length. Larger
-			// bodies grow as they arrive: a declared length costs nothing
-			// until the bytes come.
-			body = make([]byte, r.ContentLength)
-			_, err = io.ReadFull(r.Body, body)
+		if smallBody(r) {
+			body, err = readSmallBody(r)
 		} else {
 			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, gqlhttp.MaxBody))
 		}
@@ -51,6 +49,24 @@ func limitBody(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// smallBody says whether r declares a body of at most 64 KiB. The server
+// stops the body at its declared length, so it is read into a buffer of
+// that size; larger bodies grow as they arrive: a declared length costs
+// nothing until the bytes come.
+func smallBody(r *http.Request) bool { return r.ContentLength > 0 && r.ContentLength <= 64<<10 }
+
+func readSmallBody(r *http.Request) ([]byte, error) {
+	body := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(r.Body, body)
+	return body, err
+}
+
+// failedBody is a body whose reading failed, for limitBody to answer.
+type failedBody struct{ err error }
+
+func (f failedBody) Read([]byte) (int, error) { return 0, f.err }
+func (f failedBody) Close() error             { return nil }
 
 func tooLarge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", gqlhttp.ContentType(r))
@@ -109,12 +125,16 @@ func answerFirst(next http.Handler) http.Handler {
 // stream, which neither the response cache nor gqlhttp's buffering may hold.
 func incrementalDelivery(parts, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "multipart/mixed") {
+		if r.Method == http.MethodPost && acceptsParts(r) {
 			parts.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func acceptsParts(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "multipart/mixed")
 }
 
 // httpMetrics are the request-level series: duration by route and whether
@@ -221,22 +241,73 @@ func observe(route string, m *httpMetrics, log *slog.Logger, next http.Handler) 
 		m.inFlight.Inc()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
-			m.inFlight.Dec()
-			elapsed := time.Since(start)
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
-			durations.get(sw.status, w.Header().Get("X-Cache")).Observe(elapsed.Seconds())
-			level := slog.LevelDebug
-			if sw.status >= 500 {
-				level = slog.LevelWarn
-			}
-			if log.Enabled(r.Context(), level) {
-				log.LogAttrs(r.Context(), level, "request", slog.String("request_id", telemetry.RequestID(r.Context())),
-					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
-					slog.Duration("duration", elapsed), slog.String("cache", w.Header().Get("X-Cache")))
-			}
+			durations.done(r, log, start, sw.status, w.Header().Get("X-Cache"), telemetry.RequestID(r.Context()))
 		}()
 		next.ServeHTTP(sw, r)
+	})
+}
+
+// done records a request that began at start and was answered with status.
+func (o *routeObservers) done(r *http.Request, log *slog.Logger, start time.Time, status int, cacheResult, requestID string) {
+	o.m.inFlight.Dec()
+	elapsed := time.Since(start)
+	o.get(status, cacheResult).Observe(elapsed.Seconds())
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	if log.Enabled(r.Context(), level) {
+		log.LogAttrs(r.Context(), level, "request", slog.String("request_id", requestID),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+			slog.Duration("duration", elapsed), slog.String("cache", cacheResult))
+	}
+}
+
+// cachedReads answers an anonymous read of /graphql (a GET, or a POST of
+// at most 64 KiB) that this instance's response cache holds in memory
+// before the mux and the chain behind it, with what the chain would have
+// sent: the request ID, the cache's headers (ETag and 304, Vary,
+// Cache-Control, the edge's tags) and the route's metrics and log line.
+// Everything else, and every miss, goes on to next, a POST with its body
+// read into a buffer as limitBody would have.
+//
+// It skips no check a hit needs: such a request carries no key (so the
+// key check and rate limit have nothing to do), a body within the limit,
+// is no stream or @defer, and only requests the trusted documents admitted
+// were ever answered into the memory it reads (Responses.Local).
+func cachedReads(resp *cache.Responses, m *httpMetrics, log *slog.Logger, next http.Handler) http.Handler {
+	durations := m.forRoute(graphQLRoute)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/graphql" || isStream(r) || r.Header.Get("Authorization") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		switch {
+		case r.Method == http.MethodGet:
+		case r.Method == http.MethodPost && smallBody(r) && !acceptsParts(r):
+			body, err := readSmallBody(r)
+			if err != nil {
+				r.Body = failedBody{err}
+				next.ServeHTTP(w, r)
+				return
+			}
+			r.Body = gqlhttp.NewBody(body)
+		default:
+			next.ServeHTTP(w, r)
+			return
+		}
+		hit, ok := resp.Local(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		m.inFlight.Inc()
+		id := telemetry.StampRequestID(w, r)
+		status := resp.ServeHit(w, r, hit)
+		durations.done(r, log, start, status, "HIT", id)
 	})
 }

@@ -15,8 +15,11 @@ import (
 	"github.com/newsgraph/newsgraph/internal/seo"
 )
 
+// graphQLRoute is /graphql's name in the metrics.
+const graphQLRoute = "graphql"
+
 // addRoutes lists every route the service serves.
-func addRoutes(mux *http.ServeMux, d Deps) {
+func addRoutes(mux *http.ServeMux, d Deps, m *httpMetrics) {
 	embeds := &embed.Provider{News: d.News, BaseURL: d.BaseURL, SiteName: d.SiteName}
 	site := &seo.Site{News: d.News, BaseURL: d.BaseURL, Name: d.SiteName}
 	if d.Limits.Budget == nil {
@@ -28,7 +31,6 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		Live: d.Live, AllowedOrigins: d.AllowedOrigins, Webhooks: d.Webhooks, Previews: d.Previews,
 		SEO: site, Trusted: d.Trusted})
 	d.Trusted.Register(d.Metrics)
-	m := newHTTPMetrics(d.Metrics)
 	route := func(pattern, name string, h http.Handler) { mux.Handle(pattern, observe(name, m, d.Logger, h)) }
 
 	// /graphql, outside in: body limit, the caller's key and rate limit,
@@ -42,7 +44,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// cache and gqlhttp as streams do. A write's live fan-out waits until
 	// its answer is out.
 	executed := withTimeout(d.RequestTimeout, loaders.Middleware(d.News.Store(), gql))
-	route("/graphql", "graphql", limitBody(auth.Middleware(d.Keys, d.Limiter, d.Logger, d.Trusted.Middleware(
+	route("/graphql", graphQLRoute, limitBody(auth.Middleware(d.Keys, d.Limiter, d.Logger, d.Trusted.Middleware(
 		streams(loaders.Middleware(d.News.Store(), gql),
 			incrementalDelivery(executed,
 				d.Cache.Responses().Middleware(answerFirst(gqlhttp.Middleware(executed)))))))))

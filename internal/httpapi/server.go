@@ -84,10 +84,12 @@ func NewServer(d Deps) http.Handler {
 		d.Metrics = prometheus.NewRegistry()
 	}
 	mux := http.NewServeMux()
-	addRoutes(mux, d)
-	var h http.Handler = mux
-	h = telemetry.RequestIDMiddleware(h)
-	return h
+	m := newHTTPMetrics(d.Metrics)
+	addRoutes(mux, d, m)
+	// An anonymous cached read is answered in front of everything else;
+	// its memory is forgotten when the trusted documents change.
+	d.Trusted.OnReload(d.Cache.ForgetLocalResponses)
+	return cachedReads(d.Cache.Responses(), m, d.Logger, telemetry.RequestIDMiddleware(mux))
 }
 
 // handleHealthz says the process is up; it checks nothing else.

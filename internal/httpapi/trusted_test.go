@@ -169,6 +169,30 @@ func TestTrustedDocuments(t *testing.T) {
 		t.Error("a manifest whose keys are not the documents' SHA-256 was accepted")
 	}
 	ok("after a failed reload", post(t, svc, map[string]any{"query": frontPage}))
+
+	// A document taken off the list is refused at once, although its
+	// answer is cached and a cached answer is served in front of the chain.
+	fullGET := svc.URL + "/graphql?query=" + url.QueryEscape(frontPage)
+	for i, want := range []string{"", "HIT"} {
+		res := testenv.Do(t, mustGet(t, fullGET))
+		ok("listed, over GET", res)
+		if i == 1 && res.Header.Get("X-Cache") != want {
+			t.Fatalf("the listed GET was not a cache hit: X-Cache %q", res.Header.Get("X-Cache"))
+		}
+		if res := post(t, svc, map[string]any{"query": sections}); i == 1 && res.Header.Get("X-Cache") != want {
+			t.Fatalf("the listed POST was not a cache hit: X-Cache %q", res.Header.Get("X-Cache"))
+		}
+	}
+	writeManifest(t, path, sections)
+	if err := docs.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	refused("a cached GET whose document left the list", testenv.Do(t, mustGet(t, fullGET)))
+	writeManifest(t, path, frontPage)
+	if err := docs.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	refused("a cached POST whose document left the list", post(t, svc, map[string]any{"query": sections}))
 }
 
 // A websocket's subscribe message is held to the same list: the HTTP

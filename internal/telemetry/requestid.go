@@ -59,17 +59,29 @@ var canonicalRequestIDHeader = http.CanonicalHeaderKey(RequestIDHeader)
 // be matched to the server's log.
 func RequestIDMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rid := &requestID{}
-		if v := r.Header[canonicalRequestIDHeader]; len(v) > 0 {
-			rid.id = v[0]
-		}
-		if !validRequestID(rid.id) {
-			rid.id = newRequestID()
-		}
-		rid.header[0] = rid.id
-		w.Header()[canonicalRequestIDHeader] = rid.header[:]
+		rid := stamp(w, r)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rid)))
 	})
+}
+
+// StampRequestID is RequestIDMiddleware's work for a request answered
+// without a context of its own (a cached read): the ID, in the response
+// header and returned for the log.
+func StampRequestID(w http.ResponseWriter, r *http.Request) string {
+	return stamp(w, r).id
+}
+
+func stamp(w http.ResponseWriter, r *http.Request) *requestID {
+	rid := &requestID{}
+	if v := r.Header[canonicalRequestIDHeader]; len(v) > 0 {
+		rid.id = v[0]
+	}
+	if !validRequestID(rid.id) {
+		rid.id = newRequestID()
+	}
+	rid.header[0] = rid.id
+	w.Header()[canonicalRequestIDHeader] = rid.header[:]
+	return rid
 }
 
 func validRequestID(id string) bool {

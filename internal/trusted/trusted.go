@@ -30,9 +30,19 @@ const Code = "PERSISTED_QUERY_NOT_ALLOWED"
 // Documents is the manifest in force. It is swapped whole on Reload, so a
 // request sees either the old list or the new one, never half of each.
 type Documents struct {
-	path    string
-	byHash  atomic.Pointer[map[string]string]
-	refused prometheus.Counter
+	path     string
+	byHash   atomic.Pointer[map[string]string]
+	refused  prometheus.Counter
+	reloaded []func()
+}
+
+// OnReload has f called after every reload that put a new list in force
+// (the response cache forgets what it answered under the old one). Call
+// it while wiring, before the first Reload that may follow.
+func (d *Documents) OnReload(f func()) {
+	if d != nil {
+		d.reloaded = append(d.reloaded, f)
+	}
 }
 
 // Load reads the manifest at path. A manifest that is not valid, or whose keys are not the SHA-256
@@ -78,6 +88,9 @@ func (d *Documents) Reload() error {
 		list[strings.ToLower(h)] = doc
 	}
 	d.byHash.Store(&list)
+	for _, f := range d.reloaded {
+		f()
+	}
 	return nil
 }
 
