@@ -49,6 +49,37 @@ type Options struct {
 	ConfirmWait time.Duration
 }
 
+// epochs tell a read whether an invalidation was applied here while it
+// ran: it keeps what it built (in L1, in Redis) only if none was under way
+// when it began and none began before it ended.
+type epochs struct {
+	n        atomic.Uint64 // moves on as each application begins and ends
+	applying atomic.Int64
+}
+
+// begin is the epoch a read starts in (concurrent misses share a load or
+// execution only within one) and whether it may keep what it builds.
+func (e *epochs) begin() (epoch uint64, keep bool) {
+	epoch = e.n.Load() // before applying: see apply
+	return epoch, e.applying.Load() == 0
+}
+
+// still reports whether no application has begun or ended since epoch.
+func (e *epochs) still(epoch uint64) bool { return e.n.Load() == epoch }
+
+// apply marks an invalidation being applied here until the returned func
+// is called. A read whose begin loaded the epoch before the count went up
+// sees the epoch move on by its end; one that loaded it after sees the
+// count.
+func (e *epochs) apply() (done func()) {
+	e.applying.Add(1)
+	e.n.Add(1)
+	return func() {
+		e.n.Add(1)
+		e.applying.Add(-1)
+	}
+}
+
 // Cache is the two-tier cache: objects (articles, authors, terms), whole
 // responses, persisted queries and the invalidation that keeps them true.
 type Cache struct {
@@ -56,7 +87,7 @@ type Cache struct {
 	log       *slog.Logger
 	redis     *shared
 	metrics   *Metrics
-	epoch     atomic.Uint64
+	epoch     epochs
 	origin    string
 	articles  *tier[*news.Article]
 	authors   *tier[*news.Author]
@@ -262,13 +293,12 @@ func (c *Cache) refresh(ctx context.Context, inv invalidation) {
 // Wait blocks until the subscription started by Start has ended.
 func (c *Cache) Wait() { <-c.done }
 
-// applyLocal drops this instance's in-process copies. The epoch moves on
-// before and after: a read that began while the copies were being dropped
-// (after the first move, so it could still find an old copy in L1 whose
-// tombstone was not yet laid) keeps nothing it built.
+// applyLocal drops this instance's in-process copies, as one application
+// of the epochs: a read that overlapped it in any way keeps nothing it
+// built (it could have found an old copy in L1 whose tombstone was not
+// yet laid, or that was not yet dropped).
 func (c *Cache) applyLocal(inv invalidation) {
-	c.epoch.Add(1)
-	defer c.epoch.Add(1)
+	defer c.epoch.apply()()
 	// Seen before buried, so no tombstone is ever above the seen number:
 	// generations.valid relies on that for its fast path.
 	c.saw(inv.Seq)
@@ -296,22 +326,19 @@ func (c *Cache) applyLocal(inv invalidation) {
 	c.responses.forgetLocal(inv.Tags)
 }
 
-// forgetAllLocal drops every in-process copy, moving the epoch on before
-// and after, as applyLocal does.
 // ForgetLocalResponses drops the whole responses this instance keeps in
 // memory (Redis keeps its copies, which a request reaches only through
 // the whole chain): for when what that chain admits changes (a reloaded
 // list of trusted documents), since Responses.Local serves from memory in
 // front of it. A request already running when it is called keeps nothing.
 func (c *Cache) ForgetLocalResponses() {
-	c.epoch.Add(1)
-	defer c.epoch.Add(1)
+	defer c.epoch.apply()()
 	c.responses.forgetAllLocal()
 }
 
+// forgetAllLocal drops every in-process copy, as applyLocal does.
 func (c *Cache) forgetAllLocal() {
-	c.epoch.Add(1)
-	defer c.epoch.Add(1)
+	defer c.epoch.apply()()
 	c.articles.forgetAll()
 	c.authors.forgetAll()
 	c.terms.forgetAll()

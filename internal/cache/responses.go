@@ -262,7 +262,7 @@ var (
 )
 
 func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
-	epoch := r.c.epoch.Load()
+	epoch, keep := r.c.epoch.begin()
 	now := time.Now()
 	if e, ok := r.l1.GetIfPresent(key); ok && now.Before(e.Expires) && r.valid(e) {
 		r.c.metrics.count("response", TierL1, ResultHit)
@@ -284,7 +284,7 @@ func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
 	}
 	e.prepare()
 	r.c.metrics.count("response", TierRedis, ResultHit)
-	if r.c.epoch.Load() == epoch {
+	if keep && r.c.epoch.still(epoch) {
 		r.remember(key, &e)
 	}
 	return &e
@@ -294,7 +294,8 @@ func (r *Responses) fill(w http.ResponseWriter, req *http.Request, key string, n
 	// Concurrent misses on one response execute it once; the others are
 	// answered with its result (same request bytes, same role: same answer).
 	leader := false
-	v, _, _ := r.group.Do(flightKey(key, r.c.epoch.Load()), func() (any, error) {
+	epoch, _ := r.c.epoch.begin()
+	v, _, _ := r.group.Do(flightKey(key, epoch), func() (any, error) {
 		leader = true
 		return r.execute(w, req, key, next), nil
 	})
@@ -326,7 +327,8 @@ type executed struct {
 }
 
 func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string, next http.Handler) *executed {
-	epoch, seq := r.c.epoch.Load(), r.c.gen.current()
+	epoch, keep := r.c.epoch.begin()
+	seq := r.c.gen.current()
 	ctx, col := withCollector(req.Context(), jitter(r.c.opts.Responses))
 	cw := gqlhttp.NewRecorder(w)
 	next.ServeHTTP(cw, req.WithContext(ctx))
@@ -360,7 +362,7 @@ func (r *Responses) execute(w http.ResponseWriter, req *http.Request, key string
 		e.EdgeKeys = keys
 	}
 	e.prepare()
-	if col.ttl > 0 && r.c.epoch.Load() == epoch {
+	if col.ttl > 0 && keep && r.c.epoch.still(epoch) {
 		r.remember(key, e)
 		r.share(req.Context(), key, e)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -46,12 +45,12 @@ type tier[V any] struct {
 	redis *shared
 	ttl   TTLs
 	group singleflight.Group
-	epoch *atomic.Uint64
+	epoch *epochs
 	gen   *generations
 	m     *Metrics
 }
 
-func newTier[V any](name string, size int, ttl TTLs, redis *shared, epoch *atomic.Uint64, gen *generations, m *Metrics) *tier[V] {
+func newTier[V any](name string, size int, ttl TTLs, redis *shared, epoch *epochs, gen *generations, m *Metrics) *tier[V] {
 	return &tier[V]{
 		name: name,
 		l1: otter.Must(&otter.Options[string, *entry[V]]{
@@ -100,7 +99,8 @@ func (e *entry[V]) result() (V, error) {
 // returned but not kept.
 func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {
 	// Anything fetched below is kept only if no invalidation ran meanwhile.
-	epoch, seq := t.epoch.Load(), t.gen.current()
+	epoch, keep := t.epoch.begin()
+	seq := t.gen.current()
 	now := time.Now()
 	stale, ok := t.l1.GetIfPresent(key)
 	if ok && !t.gen.valid(key, stale.seq) {
@@ -119,7 +119,7 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 		}
 		if e := t.fromRedis(ctx, key, now); e != nil {
 			if now.Before(e.fresh) {
-				if t.epoch.Load() == epoch {
+				if keep && t.epoch.still(epoch) {
 					t.l1.Set(key, e)
 				}
 				return e, nil
@@ -141,7 +141,7 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 			return nil, err
 		}
 		e := t.newEntry(v, absent, time.Now(), seq)
-		if t.epoch.Load() == epoch {
+		if keep && t.epoch.still(epoch) {
 			t.l1.Set(key, e)
 			t.toRedis(ctx, key, e)
 		}
@@ -158,7 +158,8 @@ func (t *tier[V]) get(ctx context.Context, key string, load func(context.Context
 // neither tier has. Absent keys are left out of the result.
 func (t *tier[V]) getMany(ctx context.Context, keys []string, cacheKey func(string) string,
 	load func(context.Context, []string) (map[string]V, error)) (map[string]V, error) {
-	epoch, seq := t.epoch.Load(), t.gen.current()
+	epoch, keep := t.epoch.begin()
+	seq := t.gen.current()
 	now := time.Now()
 	out := make(map[string]V, len(keys))
 	stale := map[string]*entry[V]{}
@@ -184,7 +185,7 @@ func (t *tier[V]) getMany(ctx context.Context, keys []string, cacheKey func(stri
 	if len(missing) == 0 {
 		return out, nil
 	}
-	missing = t.manyFromRedis(ctx, missing, cacheKey, now, epoch, out, stale)
+	missing = t.manyFromRedis(ctx, missing, cacheKey, now, epoch, keep, out, stale)
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -203,7 +204,7 @@ func (t *tier[V]) getMany(ctx context.Context, keys []string, cacheKey func(stri
 		}
 		return out, nil
 	}
-	keep := t.epoch.Load() == epoch
+	keep = keep && t.epoch.still(epoch)
 	later := time.Now()
 	for _, k := range missing {
 		v, ok := found[k]
@@ -242,7 +243,7 @@ func (t *tier[V]) fromRedis(ctx context.Context, key string, now time.Time) *ent
 
 // manyFromRedis fills out from one MGET and returns the keys still missing.
 func (t *tier[V]) manyFromRedis(ctx context.Context, keys []string, cacheKey func(string) string, now time.Time,
-	epoch uint64, out map[string]V, stale map[string]*entry[V]) []string {
+	epoch uint64, keep bool, out map[string]V, stale map[string]*entry[V]) []string {
 	if !t.redis.usable() {
 		return keys
 	}
@@ -272,7 +273,7 @@ func (t *tier[V]) manyFromRedis(ctx context.Context, keys []string, cacheKey fun
 			continue
 		}
 		t.m.count(t.name, TierRedis, ResultHit)
-		if t.epoch.Load() == epoch {
+		if keep && t.epoch.still(epoch) {
 			t.l1.Set(cacheKey(k), e)
 		}
 		if !e.absent {
