@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -90,7 +92,7 @@ func (s *wsSub) Complete() {
 }
 
 func (t liveWebsocket) serveTransportWS(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	conn, err := coderws.Accept(w, r, &coderws.AcceptOptions{
+	conn, err := coderws.Accept(smallBuffers{w}, r, &coderws.AcceptOptions{
 		Subprotocols: []string{transportWS}, OriginPatterns: t.origins})
 	if err != nil {
 		return // Accept has answered
@@ -100,21 +102,53 @@ func (t liveWebsocket) serveTransportWS(w http.ResponseWriter, r *http.Request, 
 	c.out = sendQueue{limit: t.hub.Buffer(), write: func(b []byte) error {
 		return conn.Write(context.Background(), coderws.MessageText, b)
 	}, broken: func() { _ = conn.CloseNow() }}
-	ctx := live.WithHangUp(r.Context(), c.hangUp)
+	// The connection is read on a goroutine of its own and the handler
+	// returns, so net/http lets go of the request and of its 4 KiB buffers
+	// each way, which the hijacked connection no longer uses: an idle
+	// subscriber's memory. Its context keeps the request's values and
+	// ends with the connection (the admission's release waits for that),
+	// not with the handler.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	ctx = live.WithHangUp(ctx, c.hangUp)
 	ctx = context.WithValue(ctx, remoteAddrKey{}, r.RemoteAddr)
 	c.ctx = ctx
 	c.timer = time.AfterFunc(10*time.Second, c.tick)
-	defer c.end()
-	for {
-		_, data, err := conn.Read(context.Background())
-		if err != nil {
-			return
+	go func() {
+		defer cancel()
+		defer c.end()
+		for {
+			_, data, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			if !c.handle(data) {
+				return
+			}
 		}
-		if !c.handle(data) {
-			return
-		}
-	}
+	}()
 }
+
+// smallBuffers hands the websocket library read and write buffers sized for
+// graphql-transport-ws messages instead of net/http's 4 KiB each way: an
+// idle subscriber holds 2 KiB of them, not 8. A larger message is read and
+// written through them all the same, in more system calls.
+type smallBuffers struct{ http.ResponseWriter }
+
+const wsBufferSize = 1 << 10
+
+func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 { // else what the client sent early is read first, from net/http's
+		r = bufio.NewReaderSize(conn, wsBufferSize)
+	}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, wsBufferSize)), nil
+}
+
+func (s smallBuffers) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // tick is the connection's one timer: the init deadline first, then a
 // ping every KeepAlive; a peer that leaves pings unanswered is gone.
