@@ -330,7 +330,7 @@ func (c *Cache) applyLocal(inv invalidation) {
 // memory (Redis keeps its copies, which a request reaches only through
 // the whole chain): for when what that chain admits changes (a reloaded
 // list of trusted documents), since Responses.Local serves from memory in
-// front of it. A request already running when it is called keeps nothing.
+// front of it. An execution under way when it is called keeps nothing.
 func (c *Cache) ForgetLocalResponses() {
 	defer c.epoch.apply()()
 	c.responses.forgetAllLocal()

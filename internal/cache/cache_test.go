@@ -188,6 +188,8 @@ func TestResponseCacheKeepsEditorsAndReadersApart(t *testing.T) {
 	}
 	if r2 := svc.Query(t, q, nil); r2.Header.Get("X-Cache") != "HIT" {
 		t.Fatalf("second reader request: %q", r2.Header.Get("X-Cache"))
+	} else if !slices.Equal(r2.Header.Values("Vary"), r1.Header.Values("Vary")) {
+		t.Fatalf("a hit varies on %q, its miss on %q", r2.Header.Values("Vary"), r1.Header.Values("Vary"))
 	}
 	ed2 := svc.Query(t, q, nil, "Authorization", "Bearer some-editor-key")
 	if ed2.Header.Get("X-Cache") != "" {

@@ -381,14 +381,14 @@ func etag(body []byte) string {
 func (r *Responses) write(w http.ResponseWriter, req *http.Request, e *cachedResponse, status []string) int {
 	h := w.Header()
 	h["X-Cache"] = status
+	if v := h["Vary"]; v == nil {
+		h["Vary"] = varyAuthorization // shared: net/http only reads it
+	} else if !slices.Contains(v, "Authorization") {
+		h.Add("Vary", "Authorization")
+	}
 	if req.Method == http.MethodGet {
 		h["Cache-Control"] = e.cacheControl()
 		h["Etag"] = e.etag
-		if v := h["Vary"]; v == nil {
-			h["Vary"] = varyAuthorization // shared: net/http only reads it
-		} else if !slices.Contains(v, "Authorization") {
-			h.Add("Vary", "Authorization")
-		}
 		if e.edge != nil {
 			var until time.Time
 			if e.EdgeUntil != 0 {
