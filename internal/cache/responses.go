@@ -278,11 +278,15 @@ func (r *Responses) lookup(ctx context.Context, key string) *cachedResponse {
 	raw, err := red.client.Get(rctx, red.key(key)).Bytes()
 	red.observe(err)
 	var e cachedResponse
-	if err != nil || json.Unmarshal(raw, &e) != nil || !now.Before(e.Expires) || !r.valid(&e) {
+	if err != nil || json.Unmarshal(raw, &e) != nil || !now.Before(e.Expires) {
 		r.c.metrics.count("response", TierRedis, ResultMiss)
 		return nil
 	}
-	e.prepare()
+	e.prepare() // its tombstones' names first: valid reads them
+	if !r.valid(&e) {
+		r.c.metrics.count("response", TierRedis, ResultMiss)
+		return nil
+	}
 	r.c.metrics.count("response", TierRedis, ResultHit)
 	if keep && r.c.epoch.still(epoch) {
 		r.remember(key, &e)
