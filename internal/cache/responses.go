@@ -136,23 +136,18 @@ func MarkPrivate(ctx context.Context) {
 // Authenticated requests pass straight through, marked private.
 func (r *Responses) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodGet && req.Method != http.MethodPost {
-			next.ServeHTTP(w, req)
-			return
-		}
-		if req.Header.Get("Authorization") != "" || (req.Method == http.MethodGet && isPreview(req.URL.RawQuery)) {
+		key, kind := classify(req)
+		switch kind {
+		case cacheable:
+		case personal:
 			private(w.Header())
 			next.ServeHTTP(w, req)
 			return
-		}
-		key, body, ok := requestKey(req)
-		if !ok {
+		case unkeyed:
 			notForTheEdge(w.Header())
 			next.ServeHTTP(w, req)
 			return
-		}
-		if isPreviewBody(body) {
-			private(w.Header())
+		default:
 			next.ServeHTTP(w, req)
 			return
 		}
@@ -162,6 +157,35 @@ func (r *Responses) Middleware(next http.Handler) http.Handler {
 		}
 		r.fill(w, req, key, next)
 	})
+}
+
+// requestKind is what the response cache may do with a request.
+type requestKind int
+
+const (
+	notARead  requestKind = iota // neither GET nor POST: not its business
+	personal                     // a key or a preview token: never kept, private
+	unkeyed                      // a body it does not read: not kept
+	cacheable                    // anonymous: kept under its key
+)
+
+// classify is the one rule for which requests the cache answers: only
+// anonymous GETs and POSTs carrying no preview token, keyed by their bytes.
+func classify(req *http.Request) (key string, kind requestKind) {
+	if req.Method != http.MethodGet && req.Method != http.MethodPost {
+		return "", notARead
+	}
+	if req.Header.Get("Authorization") != "" || (req.Method == http.MethodGet && isPreview(req.URL.RawQuery)) {
+		return "", personal
+	}
+	key, body, ok := requestKey(req)
+	switch {
+	case !ok:
+		return "", unkeyed
+	case isPreviewBody(body):
+		return "", personal
+	}
+	return key, cacheable
 }
 
 // Hit is a response found for a request, to be written by ServeHit.
@@ -178,23 +202,11 @@ type Hit struct{ e *cachedResponse }
 // admitted before; whoever changes what is admitted (a new list of trusted
 // documents) calls Cache.ForgetLocalResponses.
 func (r *Responses) Local(req *http.Request) (Hit, bool) {
-	if req.Header.Get("Authorization") != "" {
-		return Hit{}, false
+	if _, buffered := req.Body.(*gqlhttp.Body); req.Method == http.MethodPost && !buffered {
+		return Hit{}, false // its body is still to be read, within the limit
 	}
-	switch req.Method {
-	case http.MethodGet:
-		if isPreview(req.URL.RawQuery) {
-			return Hit{}, false
-		}
-	case http.MethodPost:
-		if _, ok := req.Body.(*gqlhttp.Body); !ok {
-			return Hit{}, false
-		}
-	default:
-		return Hit{}, false
-	}
-	key, body, ok := requestKey(req)
-	if !ok || isPreviewBody(body) {
+	key, kind := classify(req)
+	if kind != cacheable {
 		return Hit{}, false
 	}
 	e, ok := r.l1.GetIfPresent(key)

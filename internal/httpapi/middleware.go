@@ -281,7 +281,7 @@ func (o *routeObservers) done(r *http.Request, log *slog.Logger, start time.Time
 func cachedReads(resp *cache.Responses, m *httpMetrics, log *slog.Logger, next http.Handler) http.Handler {
 	durations := m.forRoute(graphQLRoute)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/graphql" || isStream(r) || r.Header.Get("Authorization") != "" {
+		if r.URL.Path != "/graphql" || isStream(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
